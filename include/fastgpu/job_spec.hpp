@@ -1,0 +1,103 @@
+/** @file A job file, parsed and validated, and the subtasks it expands to. */
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "fastgpu/error.hpp"
+
+namespace fastgpu {
+
+/** @brief A parameter value as written in the job file. */
+using ParamValue = std::variant<std::int64_t, double, bool, std::string>;
+
+/** @brief The text a placeholder expands to: 3, 0.1, true, abc (no quotes). */
+std::string param_to_string(const ParamValue& value);
+
+struct Param {
+  std::string name;
+  ParamValue value;
+};
+
+/** @brief One axis of a [sweep]: a name and its values, in file order. */
+struct SweepAxis {
+  std::string name;
+  std::vector<ParamValue> values;
+  SourceLocation where;
+};
+
+/** @brief One entry of an explicit [[tasks]] list. */
+struct ExplicitTask {
+  std::string name;  ///< may be empty: the id then derives from the parameters
+  std::vector<Param> params;
+  SourceLocation where;
+};
+
+/** @brief The [task] table: the template every subtask is made from. Strings may hold placeholders. */
+struct TaskTemplate {
+  std::vector<std::string> command;              ///< argv; never given to a shell
+  std::map<std::string, std::string> env;        ///< extra environment, values are templates
+  std::string cwd;                               ///< template; empty = where `fastgpu run` started
+  int gpus = 1;                                  ///< GPUs (worker ranks) per subtask
+  std::string cost = "1";                        ///< template that must render to a number > 0
+  double timeout_s = 0;                          ///< per attempt; 0 = no limit
+  int retries = 0;                               ///< extra attempts after a failure
+  std::size_t output_tail_bytes = 8192;          ///< stdout/stderr bytes kept per attempt
+  SourceLocation cost_where;                     ///< where `cost` was written, for errors at expansion
+};
+
+/** @brief A whole job file. */
+struct JobSpec {
+  std::string name;
+  std::string output;      ///< results file; default "<name>.h5"
+  std::string output_dir;  ///< value of {output_dir}; default "<output without .h5>.outputs"
+  std::string source_path;
+  std::string source_text;
+  TaskTemplate task;
+  std::vector<SweepAxis> sweep;      ///< cartesian product; empty when [[tasks]] is used
+  std::vector<ExplicitTask> tasks;   ///< explicit list; empty when [sweep] is used
+};
+
+/** @brief One subtask, expanded from the job. */
+struct Subtask {
+  std::string id;             ///< stable: the explicit name, else derived from the parameters
+  std::string name;           ///< human readable: the explicit name, else "lr=0.1 seed=3"
+  std::vector<Param> params;  ///< in sweep-axis (or file) order
+  double cost = 1;
+  int gpus = 1;
+  double timeout_s = 0;
+  int retries = 0;
+};
+
+/** @brief What a worker needs to start one attempt: everything rendered, nothing left to a shell. */
+struct LaunchSpec {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  ///< added to the worker's environment
+  std::string cwd;                                       ///< empty = worker's current directory
+};
+
+/** @brief Reads and validates a job file; throws JobFileError naming file:line:column. */
+JobSpec load_job_file(const std::filesystem::path& path);
+
+/** @brief Parses job-file text; `source_path` is used in error messages. */
+JobSpec parse_job(std::string_view text, const std::string& source_path);
+
+/** @brief Expands the sweep or task list into subtasks (same file, same ids, same order). */
+std::vector<Subtask> expand_subtasks(const JobSpec& job);
+
+/** @brief The subtask's parameters as a JSON object text, e.g. {"lr":0.1,"seed":3}. */
+std::string params_json(const Subtask& subtask);
+
+/** @brief Renders the command, env and cwd of one attempt: {param}s and {task_id} {attempt} {output_dir}. */
+LaunchSpec render_launch(const JobSpec& job, const Subtask& subtask, int attempt);
+
+/** @brief Parses "90", "1.5s", "10m", "2h", "1h30m", "1d"; throws std::invalid_argument. */
+double parse_duration(std::string_view text);
+
+}  // namespace fastgpu

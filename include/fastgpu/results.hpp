@@ -1,0 +1,129 @@
+/** @file The rows of the results file, and the sink the scheduler records them into. */
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fastgpu {
+
+inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+
+/** @brief A subtask's status; stored as the HDF5 enum `task_status`. */
+enum class TaskStatus : std::int8_t { pending = 0, running = 1, done = 2, failed = 3, cancelled = 4 };
+
+/** @brief How one attempt ended; stored as the HDF5 enum `attempt_status`. */
+enum class AttemptStatus : std::int8_t {
+  running = 0,       ///< not finished (seen only in a file of a killed run)
+  done = 1,          ///< exit code 0
+  failed = 2,        ///< non-zero exit code or killed by a signal
+  timed_out = 3,     ///< killed after the task's timeout
+  spawn_failed = 4,  ///< could not start (executable not found, bad cwd, ...)
+  lost = 5,          ///< its worker went away
+  cancelled = 6,     ///< stopped by the scheduler
+};
+
+const char* to_string(TaskStatus status);
+const char* to_string(AttemptStatus status);
+
+/** @brief /job attributes. */
+struct JobInfo {
+  std::string name;
+  std::string spec;         ///< the job file's text
+  std::string source_path;
+  std::string output_dir;
+  std::string fastgpu_version;
+  std::string started;      ///< ISO 8601, UTC
+  double started_unix = 0;  ///< seconds since the epoch; every other time is relative to it
+  std::string finished;     ///< ISO 8601, UTC; empty while running
+  std::string status;       ///< running, done, failed
+  std::string transport;    ///< mpi or threads
+};
+
+/** @brief One /tasks row. Times are seconds since job start (NaN when unset). */
+struct TaskRecord {
+  std::string id;
+  std::string name;
+  std::string params;  ///< JSON object text
+  double cost = 1;
+  std::int32_t gpus = 1;
+  TaskStatus status = TaskStatus::pending;
+  std::int32_t attempts = 0;
+  std::int32_t worker = -1;  ///< rank of the worker that ran the last attempt
+  double start = kNoTime;
+  double end = kNoTime;
+  std::int32_t exit_code = -1;
+};
+
+/** @brief A metric parsed from a `FASTGPU_METRIC name=value` line. */
+struct Metric {
+  std::string name;
+  double value = 0;
+};
+
+/** @brief One /attempts row, with its /outputs (stdout/stderr tails, metrics). */
+struct AttemptRecord {
+  std::int64_t task = -1;  ///< row in /tasks
+  std::int32_t attempt = 0;  ///< 0 for the first attempt
+  std::int32_t worker = -1;
+  std::string host;
+  std::string device;
+  double start = kNoTime;
+  double end = kNoTime;
+  AttemptStatus status = AttemptStatus::running;
+  std::int32_t exit_code = -1;  ///< exit status, 128+N when killed by signal N, -1 when it never ran
+  std::int32_t signal = 0;
+  double predicted_s = kNoTime;
+  bool migrated = false;
+  std::string error;  ///< why it failed, in words ("exit code 3", "timed out after 10 s", ...)
+  std::string stdout_tail;
+  std::string stderr_tail;
+  std::vector<Metric> metrics;
+};
+
+/** @brief One /workers row. */
+struct WorkerRecord {
+  std::int32_t rank = -1;
+  std::string host;
+  std::int32_t local_rank = -1;  ///< index among the workers on its node
+  std::string device;            ///< "cuda:N" or "cpu"
+  std::string gpu_name;
+  std::string gpu_uuid;
+};
+
+/** @brief One /events row: a scheduler decision. */
+struct EventRecord {
+  double time = 0;
+  std::string kind;  ///< assign, retry, failed, worker_joined, ...
+  std::int64_t task = -1;
+  std::int32_t from = -1;
+  std::int32_t to = -1;
+  std::string detail;
+};
+
+/** @brief Everything in one results file, as read back. */
+struct Results {
+  JobInfo job;
+  std::vector<TaskRecord> tasks;
+  std::vector<AttemptRecord> attempts;  ///< with their tails and metrics filled in
+  std::vector<WorkerRecord> workers;
+  std::vector<EventRecord> events;
+};
+
+/**
+ * @brief Where the scheduler records what happens. The HDF5 writer implements it; tests use a
+ * vector-backed one. Calls come from one thread.
+ */
+class ResultsSink {
+ public:
+  virtual ~ResultsSink() = default;
+  virtual void add_worker(const WorkerRecord& worker) = 0;
+  virtual void update_task(std::size_t index, const TaskRecord& task) = 0;
+  virtual void add_attempt(const AttemptRecord& attempt) = 0;
+  virtual void add_event(const EventRecord& event) = 0;
+};
+
+}  // namespace fastgpu

@@ -1,0 +1,1 @@
+void fastgpu_worker_placeholder() {}
