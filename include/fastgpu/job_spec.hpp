@@ -56,7 +56,7 @@ struct TaskTemplate {
 struct JobSpec {
   std::string name;
   std::string output;      ///< results file; default "<name>.h5"
-  std::string output_dir;  ///< value of {output_dir}; default "<output without .h5>.outputs"
+  std::string output_dir;  ///< value of {output_dir}; empty = default_output_dir(output), set by `run`
   std::string source_path;
   std::string source_text;
   TaskTemplate task;
@@ -96,6 +96,9 @@ std::string params_json(const Subtask& subtask);
 
 /** @brief Renders the command, env and cwd of one attempt: {param}s and {task_id} {attempt} {output_dir}. */
 LaunchSpec render_launch(const JobSpec& job, const Subtask& subtask, int attempt);
+
+/** @brief "results/x.h5" -> "results/x.outputs": where {output_dir} points unless the job sets it. */
+std::string default_output_dir(const std::string& output);
 
 /** @brief Parses "90", "1.5s", "10m", "2h", "1h30m", "1d"; throws std::invalid_argument. */
 double parse_duration(std::string_view text);

@@ -26,8 +26,29 @@ enum class AttemptStatus : std::int8_t {
   cancelled = 6,     ///< stopped by the scheduler
 };
 
-const char* to_string(TaskStatus status);
-const char* to_string(AttemptStatus status);
+inline const char* to_string(TaskStatus status) {
+  switch (status) {
+    case TaskStatus::pending: return "pending";
+    case TaskStatus::running: return "running";
+    case TaskStatus::done: return "done";
+    case TaskStatus::failed: return "failed";
+    case TaskStatus::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+inline const char* to_string(AttemptStatus status) {
+  switch (status) {
+    case AttemptStatus::running: return "running";
+    case AttemptStatus::done: return "done";
+    case AttemptStatus::failed: return "failed";
+    case AttemptStatus::timed_out: return "timed_out";
+    case AttemptStatus::spawn_failed: return "spawn_failed";
+    case AttemptStatus::lost: return "lost";
+    case AttemptStatus::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
 
 /** @brief /job attributes. */
 struct JobInfo {
