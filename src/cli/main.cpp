@@ -1,1 +1,116 @@
-int main() { return 0; }
+// The `fastgpu` command: parses arguments with Boost.Program_options and calls the library.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/commands.hpp"
+#include "app/exit_codes.hpp"
+#include "device/device_binding.hpp"
+#include "fastgpu/config.hpp"
+
+namespace po = boost::program_options;
+using namespace fastgpu::app;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fastgpu <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run JOB.toml [-o OUT.h5]   run a job (under mpirun: rank 0 schedules, the others work;\n"
+    "                             without: --workers N threads)\n"
+    "  validate JOB.toml          check a job file and show what it would run\n"
+    "  inspect OUT.h5             summarize a results file (--json for scripts)\n"
+    "\n"
+    "`fastgpu <command> --help` describes each command's options. Exit codes: 0 all subtasks done,\n"
+    "1 some failed, 2 invalid usage or job file, 3 stopped early (resumable), 4 internal error.\n";
+
+// Parses `args` against `options` with one positional argument named `positional`.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& options,
+                        const char* positional) {
+  po::positional_options_description positionals;
+  positionals.add(positional, 1);
+  po::variables_map values;
+  po::store(po::command_line_parser(args).options(options).positional(positionals).run(), values);
+  po::notify(values);
+  return values;
+}
+
+bool wants_help(const po::variables_map& values, const po::options_description& options, const char* synopsis) {
+  if (!values.count("help")) return false;
+  std::cout << synopsis << "\n\n" << options << std::endl;
+  return true;
+}
+
+int run_command(const std::vector<std::string>& args) {
+  RunOptions run;
+  std::string output;
+  po::options_description options("fastgpu run options");
+  options.add_options()("help,h", "show this help")(
+      "job", po::value(&run.job_file)->required(), "job file (TOML)")(
+      "output,o", po::value(&output), "results file (default: the job's [job] output, else <name>.h5)")(
+      "force", po::bool_switch(&run.force), "overwrite an existing results file")(
+      "workers", po::value(&run.workers), "worker threads when not under mpirun (default: visible GPUs, else 1)")(
+      "prefetch", po::value(&run.prefetch)->default_value(2), "attempts in flight per worker (running + queued)")(
+      "kill-grace", po::value(&run.kill_grace_s)->default_value(5),
+      "seconds between SIGTERM and SIGKILL when a subtask times out")(
+      "quiet,q", po::bool_switch(&run.quiet), "print only errors");
+  auto values = parse(args, options, "job");
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--force] [--workers N] [--quiet]")) {
+    return kExitOk;
+  }
+  if (values.count("output")) run.output = output;
+  if (values.count("workers") && run.workers < 1) throw po::error("--workers must be at least 1");
+  if (run.prefetch < 1) throw po::error("--prefetch must be at least 1");
+  return run_job(run);
+}
+
+int validate_command(const std::vector<std::string>& args) {
+  std::string job;
+  po::options_description options("fastgpu validate options");
+  options.add_options()("help,h", "show this help")("job", po::value(&job)->required(), "job file (TOML)");
+  auto values = parse(args, options, "job");
+  if (wants_help(values, options, "usage: fastgpu validate JOB.toml")) return kExitOk;
+  return validate_job(job);
+}
+
+int inspect_command(const std::vector<std::string>& args) {
+  InspectOptions inspect;
+  po::options_description options("fastgpu inspect options");
+  options.add_options()("help,h", "show this help")(
+      "results", po::value(&inspect.results_file)->required(), "results file (HDF5)")(
+      "json", po::bool_switch(&inspect.json), "print everything as JSON");
+  auto values = parse(args, options, "results");
+  if (wants_help(values, options, "usage: fastgpu inspect OUT.h5 [--json]")) return kExitOk;
+  return inspect_results(inspect);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + (argc > 1 ? 2 : 1), argv + argc);
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "run") return run_command(args);
+    if (command == "validate") return validate_command(args);
+    if (command == "inspect") return inspect_command(args);
+    if (command == "--version" || command == "version") {
+      std::cout << "fastgpu " << FASTGPU_VERSION << " (" << fastgpu::device::build_summary() << ")" << std::endl;
+      return kExitOk;
+    }
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    std::cerr << (command.empty() ? "fastgpu: no command given\n" : "fastgpu: unknown command '" + command + "'\n")
+              << kUsage;
+    return kExitUsage;
+  } catch (const po::error& e) {
+    std::cerr << "fastgpu " << command << ": " << e.what() << " (see: fastgpu " << command << " --help)" << std::endl;
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "fastgpu: internal error: " << e.what() << std::endl;
+    return kExitInternal;
+  }
+}

@@ -1,0 +1,59 @@
+#include "app/prepared_job.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "fastgpu/config.hpp"
+
+namespace fastgpu::app {
+
+PreparedJob prepare_job(const RunOptions& options) {
+  PreparedJob prepared;
+  prepared.job = load_job_file(options.job_file);
+  prepared.subtasks = expand_subtasks(prepared.job);
+  for (const auto& subtask : prepared.subtasks) {
+    if (subtask.gpus > 1) {
+      throw UsageError(options.job_file + ": subtask '" + subtask.id + "' asks for gpus = " +
+                       std::to_string(subtask.gpus) +
+                       "; this version runs each command subtask on one worker (gpus = 1)");
+    }
+  }
+  if (options.output) prepared.job.output = *options.output;
+  prepared.output = prepared.job.output;
+  if (std::filesystem::exists(prepared.output) && !options.force) {
+    throw UsageError("results file '" + prepared.output.string() +
+                     "' already exists; pass --force to overwrite it");
+  }
+  if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
+  prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();
+  return prepared;
+}
+
+JobInfo make_job_info(const PreparedJob& prepared, double started_unix, const std::string& transport) {
+  JobInfo info;
+  info.name = prepared.job.name;
+  info.spec = prepared.job.source_text;
+  info.source_path = prepared.job.source_path;
+  info.output_dir = prepared.job.output_dir;
+  info.fastgpu_version = FASTGPU_VERSION;
+  info.started = iso_time(started_unix);
+  info.started_unix = started_unix;
+  info.status = "running";
+  info.transport = transport;
+  return info;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso_time(double unix_seconds) {
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace fastgpu::app

@@ -1,0 +1,201 @@
+// `fastgpu run`: picks the transport (MPI under a launcher, threads otherwise), does every check
+// before any rank starts work, then runs the scheduler on rank 0 and workers everywhere else.
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/exit_codes.hpp"
+#include "app/prepared_job.hpp"
+#include "app/run_report.hpp"
+#include "app/scheduler_loop.hpp"
+#include "comm/in_process_transport.hpp"
+#include "comm/mpi_transport.hpp"
+#include "device/device_binding.hpp"
+#include "worker/worker_loop.hpp"
+
+namespace fastgpu::app {
+namespace {
+
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(name)) return true;
+  }
+  return false;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+worker::WorkerConfig worker_config(int rank, int local_rank, const device::DeviceBinding& binding,
+                                   const RunOptions& options) {
+  worker::WorkerConfig config;
+  config.self = {rank, host_name(), local_rank, binding.device, binding.gpu_name, binding.gpu_uuid};
+  if (binding.gpu) config.env.emplace_back("CUDA_VISIBLE_DEVICES", *binding.gpu);
+  config.env.emplace_back("FASTGPU_WORKER", std::to_string(rank));
+  config.kill_grace_s = options.kill_grace_s;
+  return config;
+}
+
+// Creates the results file, runs the scheduler over `transport` and prints the summary.
+int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
+                  const RunOptions& options, double started_unix) {
+  std::filesystem::create_directories(prepared.job.output_dir);
+  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, {options.prefetch}, transport, writer);
+  drive_scheduler(transport, scheduler, writer, started_unix);
+  const double finished_unix = unix_now();
+  const int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - started_unix,
+                                 options.quiet);
+  writer.finish(code == kExitOk ? "done" : "failed", iso_time(finished_unix));
+  return code;
+}
+
+std::unique_ptr<io::ResultsWriter> create_writer(const PreparedJob& prepared, double started_unix,
+                                                 const std::string& transport, bool force) {
+  return io::ResultsWriter::create(prepared.output, make_job_info(prepared, started_unix, transport),
+                                   scheduler::Scheduler::initial_records(prepared.subtasks), force);
+}
+
+int run_in_process(const RunOptions& options) {
+  PreparedJob prepared = prepare_job(options);
+  const auto gpus = device::visible_gpus();
+  const int workers = options.workers > 0 ? options.workers : std::max<int>(1, static_cast<int>(gpus.size()));
+  std::vector<worker::WorkerConfig> configs;
+  for (int i = 0; i < workers; ++i) {
+    configs.push_back(worker_config(i + 1, i, device::bind_worker(i, gpus, host_name()), options));
+  }
+  const double started_unix = unix_now();
+  auto writer = create_writer(prepared, started_unix, "threads", options.force);
+  if (!options.quiet) print_start_line(std::cout, prepared, workers, "threads");
+
+  comm::InProcessHub hub(workers + 1);
+  std::vector<std::jthread> threads;
+  for (auto& config : configs) {
+    config.job_start_unix = started_unix;
+    threads.emplace_back([&hub, &config] {
+      try {
+        worker::run_worker(hub.endpoint(config.self.rank), config);
+      } catch (const std::exception& e) {
+        std::cerr << "fastgpu: worker " << config.self.rank << " failed: " << e.what() << std::endl;
+        std::quick_exit(kExitInternal);
+      }
+    });
+  }
+  return run_scheduler(hub.endpoint(0), prepared, *writer, options, started_unix);
+}
+
+// Every rank reports whether its part of the start-up went well; all go on only if all did.
+int agree_on_status(int status) {
+  int worst = 0;
+  comm::check_mpi(MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  return worst;
+}
+
+// Index of this worker among the worker ranks on its node (rank 0, the scheduler, is not one).
+int local_worker_index(int rank) {
+  MPI_Comm workers = MPI_COMM_NULL, node = MPI_COMM_NULL;
+  comm::check_mpi(MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, rank, &workers), "MPI_Comm_split");
+  if (workers == MPI_COMM_NULL) return -1;
+  comm::check_mpi(MPI_Comm_split_type(workers, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node),
+                  "MPI_Comm_split_type");
+  int local = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  MPI_Comm_free(&workers);
+  return local;
+}
+
+int status_of(const std::exception& e) {
+  std::cerr << "fastgpu: error: " << e.what() << std::endl;
+  return dynamic_cast<const UsageError*>(&e) ? kExitUsage : kExitInternal;
+}
+
+int run_mpi_rank(const RunOptions& options, int rank, int size) {
+  const int local = local_worker_index(rank);
+  double started_unix = unix_now();
+  int status = kExitOk;
+  PreparedJob prepared;
+  std::unique_ptr<io::ResultsWriter> writer;
+  worker::WorkerConfig config;
+  try {
+    if (rank == 0) {
+      prepared = prepare_job(options);
+      writer = create_writer(prepared, started_unix, "mpi", options.force);
+    } else {
+      config = worker_config(rank, local, device::bind_worker(local, device::visible_gpus(), host_name()), options);
+    }
+  } catch (const std::exception& e) {
+    status = status_of(e);
+  }
+  status = agree_on_status(status);
+  if (status != kExitOk) {
+    if (writer) {  // a start-up that failed elsewhere leaves no file behind to block a rerun
+      writer.reset();
+      std::filesystem::remove(prepared.output);
+    }
+    return status;
+  }
+  comm::check_mpi(MPI_Bcast(&started_unix, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+
+  int code = kExitOk;
+  {
+    comm::MpiTransport transport(MPI_COMM_WORLD);
+    if (rank == 0) {
+      if (!options.quiet) print_start_line(std::cout, prepared, size - 1, "mpi, " + std::to_string(size) + " ranks");
+      code = run_scheduler(transport, prepared, *writer, options, started_unix);
+    } else {
+      config.job_start_unix = started_unix;
+      worker::run_worker(transport, config);
+    }
+  }
+  // Every rank exits with the job's code, so mpirun and srun report it whichever rank they read.
+  comm::check_mpi(MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  return code;
+}
+
+int run_under_mpi(const RunOptions& options) {
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int code = kExitOk;
+  if (size == 1) {  // `mpirun -np 1`: nobody to schedule onto, so run worker threads here
+    try {
+      code = run_in_process(options);
+    } catch (const std::exception& e) {
+      code = status_of(e);
+    }
+    MPI_Finalize();
+    return code;
+  }
+  try {
+    code = run_mpi_rank(options, rank, size);
+  } catch (const std::exception& e) {
+    // A rank that fails mid-run cannot be recovered here: stop the whole job, loudly.
+    std::cerr << "fastgpu: rank " << rank << ": internal error: " << e.what() << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, kExitInternal);
+  }
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+
+int run_job(const RunOptions& options) {
+  if (launched_by_mpi()) return run_under_mpi(options);
+  try {
+    return run_in_process(options);
+  } catch (const std::exception& e) {
+    return status_of(e);
+  }
+}
+
+}  // namespace fastgpu::app

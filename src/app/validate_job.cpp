@@ -1,0 +1,61 @@
+// `fastgpu validate JOB`: every check `run` makes of the file, and a preview of what it would run.
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/exit_codes.hpp"
+#include "fastgpu/job_spec.hpp"
+
+namespace fastgpu::app {
+namespace {
+
+std::string quoted_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>(){}*?[]#~") == std::string::npos;
+    if (plain) {
+      out += arg;
+      continue;
+    }
+    out += '\'';
+    for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+}  // namespace
+
+int validate_job(const std::string& job_file) {
+  try {
+    JobSpec job = load_job_file(job_file);
+    const auto subtasks = expand_subtasks(job);
+    if (job.output_dir.empty()) job.output_dir = default_output_dir(job.output);
+    int max_gpus = 0;
+    for (const auto& subtask : subtasks) max_gpus = std::max(max_gpus, subtask.gpus);
+    std::cout << job_file << ": ok\n"
+              << "  job:         " << job.name << "\n"
+              << "  subtasks:    " << subtasks.size() << "\n"
+              << "  gpus each:   " << (subtasks.empty() ? 0 : subtasks.front().gpus)
+              << (max_gpus != (subtasks.empty() ? 0 : subtasks.front().gpus) ? " (varies)" : "") << "\n"
+              << "  retries:     " << job.task.retries << "\n"
+              << "  timeout:     " << (job.task.timeout_s > 0 ? std::to_string(job.task.timeout_s) + " s" : "none")
+              << "\n"
+              << "  results:     " << job.output << "\n"
+              << "  output_dir:  " << job.output_dir << "\n";
+    constexpr std::size_t kExamples = 3;
+    std::cout << "  first " << std::min(kExamples, subtasks.size()) << " subtasks (argv as a shell would quote it; "
+              << "no shell runs it):\n";
+    for (std::size_t i = 0; i < subtasks.size() && i < kExamples; ++i) {
+      const LaunchSpec launch = render_launch(job, subtasks[i], 0);
+      std::cout << "    [" << subtasks[i].id << "] cost " << subtasks[i].cost << ": " << quoted_argv(launch.argv)
+                << "\n";
+    }
+    return kExitOk;
+  } catch (const UsageError& e) {
+    std::cerr << "fastgpu: error: " << e.what() << std::endl;
+    return kExitUsage;
+  }
+}
+
+}  // namespace fastgpu::app

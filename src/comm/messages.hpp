@@ -1,0 +1,74 @@
+// The closed protocol between the scheduler (rank 0) and the workers. Every message is one
+// alternative of `Message`; encode/decode is the only wire format, used by every transport.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "fastgpu/job_spec.hpp"
+#include "fastgpu/results.hpp"
+
+namespace fastgpu::comm {
+
+/// Scheduler -> worker: one attempt to run, fully rendered.
+struct TaskLaunch {
+  std::uint32_t task = 0;  ///< row in /tasks
+  std::int32_t attempt = 0;
+  LaunchSpec launch;
+  double timeout_s = 0;
+  std::uint64_t tail_bytes = 0;
+};
+
+/// Worker -> scheduler, once at start: who and where it is.
+struct WorkerHello {
+  WorkerRecord worker;
+};
+
+/// Scheduler -> worker: append these to the worker's local queue, in order.
+struct AssignTasks {
+  std::vector<TaskLaunch> tasks;
+};
+
+struct TaskStarted {
+  std::uint32_t task = 0;
+  std::int32_t attempt = 0;
+  double start = 0;  ///< seconds since job start
+};
+
+struct TaskResult {
+  std::uint32_t task = 0;
+  std::int32_t attempt = 0;
+  double start = 0;
+  double end = 0;
+  AttemptStatus status = AttemptStatus::failed;
+  std::int32_t exit_code = -1;
+  std::int32_t signal = 0;
+  std::string error;
+  std::string stdout_tail;
+  std::string stderr_tail;
+  std::vector<Metric> metrics;
+};
+
+/// Worker -> scheduler: what started and what finished since the last report (batched).
+struct WorkerReport {
+  std::vector<TaskStarted> started;
+  std::vector<TaskResult> finished;
+};
+
+/// Scheduler -> worker: stop running tasks, report, say goodbye, exit.
+struct Shutdown {};
+
+/// Worker -> scheduler: the worker's last message.
+struct WorkerBye {};
+
+using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye>;
+
+/// Serializes a message (little-endian host layout: ranks of one job share an architecture).
+std::string encode(const Message& message);
+/// Parses bytes made by encode(); throws fastgpu::Error on truncated or unknown input.
+Message decode(std::string_view bytes);
+
+}  // namespace fastgpu::comm
