@@ -48,7 +48,7 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
 int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
                   const RunOptions& options, double started_unix) {
   std::filesystem::create_directories(prepared.job.output_dir);
-  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, {options.prefetch}, transport, writer);
+  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, {options.prefetch, transport.size() - 1}, transport, writer);
   drive_scheduler(transport, scheduler, writer, started_unix);
   const double finished_unix = unix_now();
   const int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - started_unix,

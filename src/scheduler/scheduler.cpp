@@ -43,7 +43,8 @@ void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
   if (!inserted) return;  // a repeated hello changes nothing
   sink_.add_worker(worker);
   sink_.add_event({now, "worker_joined", -1, -1, worker.rank, worker.host + " " + worker.device});
-  top_up(it->second, now);
+  hungry_.insert(worker.rank);
+  place(now);
 }
 
 void Scheduler::on_report(int worker_rank, const comm::WorkerReport& report, double now) {
@@ -51,7 +52,7 @@ void Scheduler::on_report(int worker_rank, const comm::WorkerReport& report, dou
   if (it == workers_.end()) return;  // reports only come after a hello
   for (const auto& started : report.started) on_started(it->second, started);
   for (const auto& result : report.finished) on_finished(it->second, result, now);
-  top_up(it->second, now);
+  place(now);
 }
 
 StatusCounts Scheduler::counts() const {
@@ -68,16 +69,24 @@ StatusCounts Scheduler::counts() const {
   return counts;
 }
 
-void Scheduler::top_up(WorkerState& worker, double now) {
-  comm::AssignTasks assign;
-  std::uint32_t task = 0;
-  while (worker.in_flight < config_.prefetch && take_task_for(worker.info.rank, task)) {
-    const std::int32_t attempt = progress_[task].next_attempt++;
-    assign.tasks.push_back(make_launch(task, attempt));
-    ++worker.in_flight;
-    sink_.add_event({now, "assign", task, -1, worker.info.rank, "attempt " + std::to_string(attempt)});
+void Scheduler::place(double now) {
+  const bool all_joined = static_cast<int>(workers_.size()) >= config_.expected_workers;
+  const int depth = all_joined ? config_.prefetch : 1;
+  std::map<int, comm::AssignTasks> batches;  // one message per worker per placement
+  for (int level = 1; level <= depth && !queue_.empty(); ++level) {
+    for (auto it = hungry_.begin(); it != hungry_.end() && !queue_.empty();) {
+      WorkerState& worker = workers_.at(*it);
+      std::uint32_t task = 0;
+      if (worker.in_flight < level && take_task_for(worker.info.rank, task)) {
+        const std::int32_t attempt = progress_[task].next_attempt++;
+        batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));
+        ++worker.in_flight;
+        sink_.add_event({now, "assign", task, -1, worker.info.rank, "attempt " + std::to_string(attempt)});
+      }
+      it = worker.in_flight >= config_.prefetch ? hungry_.erase(it) : std::next(it);
+    }
   }
-  if (!assign.tasks.empty()) out_.send(worker.info.rank, assign);
+  for (const auto& [rank, batch] : batches) out_.send(rank, batch);
 }
 
 bool Scheduler::take_task_for(int worker_rank, std::uint32_t& task) {
@@ -123,6 +132,7 @@ void Scheduler::on_started(WorkerState& worker, const comm::TaskStarted& started
 void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result, double now) {
   if (result.task >= records_.size()) return;
   worker.in_flight = std::max(worker.in_flight - 1, 0);
+  hungry_.insert(worker.info.rank);
 
   AttemptRecord attempt;
   attempt.task = result.task;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "comm/transport.hpp"
@@ -19,6 +20,9 @@ struct SchedulerConfig {
   /// Attempts in flight per worker (running + queued locally). 2 hides the round trip to rank 0
   /// between subtasks while leaving little work stranded in a worker's queue.
   int prefetch = 2;
+  /// Workers the run will have (0 = unknown). Until all have joined, each gets one attempt at a
+  /// time, so the first to join does not take a deep queue the others then wait for.
+  int expected_workers = 0;
 };
 
 /// Why a subtask failed for good: its last attempt's error and stderr tail.
@@ -60,7 +64,8 @@ class Scheduler {
     std::int32_t avoid_worker = -1;  ///< a retry prefers another worker than the one that failed
   };
 
-  void top_up(WorkerState& worker, double now);
+  /// Hands queued tasks to workers with room: first one each to idle workers, then deeper.
+  void place(double now);
   bool take_task_for(int worker_rank, std::uint32_t& task);
   comm::TaskLaunch make_launch(std::uint32_t task, std::int32_t attempt) const;
   void on_started(WorkerState& worker, const comm::TaskStarted& started);
@@ -77,6 +82,7 @@ class Scheduler {
   std::vector<Progress> progress_;
   std::deque<std::uint32_t> queue_;  ///< tasks waiting for a worker; retries go to the front
   std::map<int, WorkerState> workers_;
+  std::set<int> hungry_;  ///< workers with fewer than `prefetch` attempts in flight
   std::vector<Failure> failures_;
   std::size_t unfinished_ = 0;
 };

@@ -24,10 +24,10 @@ struct CommandOptions {
 };
 
 struct CommandResult {
-  AttemptStatus status = AttemptStatus::running;  ///< done, failed, timed_out or spawn_failed
+  AttemptStatus status = AttemptStatus::running;  ///< done, failed, timed_out, cancelled (terminate()) or spawn_failed
   int exit_code = -1;  ///< exit status; 128+N when killed by signal N; -1 when it never started
   int signal = 0;      ///< the signal that killed it, 0 if none
-  std::string error;   ///< empty when done; else a short reason ("exit code 3", "killed by signal 9 (Killed)", ...)
+  std::string error;   ///< empty when done; else a short reason ("exit code 3", "killed by signal 9 (SIGKILL)", ...)
   std::string stdout_tail;
   std::string stderr_tail;
   std::vector<Metric> metrics;  ///< from stdout lines "FASTGPU_METRIC name=value", in order
@@ -41,8 +41,10 @@ struct CommandResult {
  */
 class RunningCommand {
  public:
-  /// Starts the command. A spawn failure does not throw: the command is then finished at once
-  /// with status spawn_failed and exit code 127 (not found) or 126 (other), and an error text.
+  /// Starts the command. argv[0] without a '/' is looked up in the worker's PATH; with one it is
+  /// used as is, relative to LaunchSpec::cwd when that is set. A spawn failure does not throw: the
+  /// command is then finished at once with status spawn_failed and exit code 127 (not found) or
+  /// 126 (other), and an error text.
   static RunningCommand start(const LaunchSpec& launch, const CommandOptions& options);
 
   RunningCommand(RunningCommand&&) noexcept;

@@ -72,6 +72,30 @@ TEST_F(SchedulerTest, FillsEachWorkerUpToThePrefetchDepthInOneMessage) {
   EXPECT_EQ(results.workers.size(), 2u);
 }
 
+TEST_F(SchedulerTest, UntilEveryExpectedWorkerJoinedEachGetsOneAttempt) {
+  Scheduler scheduler(make_job(), make_subtasks(6), {2, 2}, out, results);
+  scheduler.on_worker_joined(worker(1), 0.0);
+  EXPECT_EQ(out.launches_to(1).size(), 1u);
+  scheduler.on_worker_joined(worker(2), 0.0);
+  EXPECT_EQ(out.launches_to(1).size(), 1u);  // now topped up to the prefetch depth
+  EXPECT_EQ(out.launches_to(2).size(), 2u);
+}
+
+TEST_F(SchedulerTest, IdleWorkersGetWorkBeforeBusyOnesQueueMore) {
+  Scheduler scheduler(make_job(), make_subtasks(8), {3}, out, results);
+  scheduler.on_worker_joined(worker(1), 0.0);
+  scheduler.on_worker_joined(worker(2), 0.0);
+  auto first = out.launches_to(1);
+  ASSERT_EQ(first.size(), 3u);
+  ASSERT_EQ(out.launches_to(2).size(), 3u);
+  // Worker 1 finishes all three; the two remaining tasks: one for each slot it frees, in order.
+  comm::WorkerReport report;
+  for (const auto& launch : first) report.finished.push_back(finished(launch, AttemptStatus::done, 0, 0, 1).finished[0]);
+  scheduler.on_report(1, report, 1.0);
+  EXPECT_EQ(out.launches_to(1).size(), 2u);
+  EXPECT_TRUE(out.launches_to(2).empty());
+}
+
 TEST_F(SchedulerTest, RendersTheLaunchWithParametersBuiltinsAndEnvironment) {
   Scheduler scheduler(make_job(), make_subtasks(1), {2}, out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
@@ -126,8 +150,8 @@ TEST_F(SchedulerTest, RetriesAFailedTaskOnAnotherWorkerThenGivesUp) {
   EXPECT_TRUE(out.launches_to(2).empty());
   scheduler.on_report(1, finished(first, AttemptStatus::failed, 3, 0, 1), 1.0);
   // Worker 1 failed it: the retry must not go back to worker 1 while worker 2 is there.
+  // ... and goes at once to worker 2, which is idle and will not report on its own.
   EXPECT_TRUE(out.launches_to(1).empty());
-  scheduler.on_report(2, {}, 1.1);
   auto second = out.launches_to(2).at(0);
   EXPECT_EQ(second.task, 0u);
   EXPECT_EQ(second.attempt, 1);

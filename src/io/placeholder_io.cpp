@@ -1,1 +1,0 @@
-void fastgpu_io_placeholder() {}

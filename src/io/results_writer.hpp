@@ -1,0 +1,65 @@
+// The HDF5 results file writer (layout: docs/results-file.md).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fastgpu/results.hpp"
+
+namespace fastgpu::io {
+
+/**
+ * @brief Records a job into an HDF5 results file. Rows are buffered in memory and written by
+ * flush(), each table in one extend + write; after flush() the file on disk is complete and can
+ * be read (h5dump, h5py, read_results) while the writer keeps it open. Strings are stored as
+ * UTF-8: invalid bytes and NULs become U+FFFD. Calls must come from one thread.
+ */
+class ResultsWriter final : public ResultsSink {
+ public:
+  /**
+   * @brief Creates the file (and missing parent directories) with /tasks holding @p tasks, and
+   * flushes it. If the file exists and !overwrite: throws fastgpu::UsageError and leaves it
+   * untouched. Other failures throw fastgpu::IoError.
+   */
+  static std::unique_ptr<ResultsWriter> create(const std::filesystem::path& path, const JobInfo& job,
+                                               const std::vector<TaskRecord>& tasks, bool overwrite);
+
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+  /** @brief Flushes and closes the file if finish() was not called; never throws. */
+  ~ResultsWriter() override;
+
+  void add_worker(const WorkerRecord& worker) override;
+  /** @brief Buffers a new value for /tasks row @p index (std::out_of_range past the end). */
+  void update_task(std::size_t index, const TaskRecord& task) override;
+  /** @brief Buffers an /attempts row, its /outputs/stdout and /outputs/stderr tails and metrics. */
+  void add_attempt(const AttemptRecord& attempt) override;
+  void add_event(const EventRecord& event) override;
+
+  /** @brief Writes everything buffered, then flushes HDF5's caches to disk. */
+  void flush();
+  /** @brief Sets the /job `status` and `finished` attributes, flushes and closes the file. */
+  void finish(const std::string& status, const std::string& finished_iso);
+
+  const std::filesystem::path& path() const;
+  /** @brief Rows written or buffered so far. */
+  std::size_t task_count() const;
+  std::size_t attempt_count() const;
+
+  /**
+   * @brief Buffered data past this many bytes (roughly) triggers a flush from add_*, so memory
+   * stays bounded even if the caller flushes rarely. Default 64 MiB.
+   */
+  void set_auto_flush_bytes(std::size_t bytes);
+
+ private:
+  struct Impl;
+  explicit ResultsWriter(std::unique_ptr<Impl> impl);
+  void after_add();
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fastgpu::io

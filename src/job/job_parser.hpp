@@ -1,0 +1,64 @@
+// The steps of parse_job, one table each. Internal to src/job.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "fastgpu/job_spec.hpp"
+#include "job/toml_reader.hpp"
+
+namespace fastgpu::job {
+
+/// The most subtasks one job may expand to (a sweep is checked when parsed).
+inline constexpr std::size_t kMaxSubtasks = 10'000'000;
+
+/// The keys allowed in each table.
+inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks"};
+inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir"};
+inline const std::vector<std::string> kTaskKeys = {"command", "env",     "cwd",     "gpus",
+                                                   "cost",    "timeout", "retries", "output_tail"};
+inline const std::vector<std::string> kTaskEntryKeys = {"name", "params"};
+
+/// Messages for keys written in the wrong table, e.g. 'gpus' in [job]: "unknown key 'gpus'
+/// (it belongs in [task])". `here` is the table being read: "", "job", "task" or "tasks".
+std::map<std::string, std::string> misplaced_key_messages(std::string_view here);
+
+/// A template string of the [task] table, remembered to check its placeholders once the
+/// parameters are known.
+struct TemplateUse {
+  std::string text;
+  SourceLocation where;
+  std::string context;       ///< "command", "env 'X'", "cwd", "cost"
+  bool params_only = false;  ///< cost: computed before any attempt, so no built-ins
+};
+
+void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec& job);
+
+/// Fills `task`; returns its template strings in file order. Template syntax is checked here.
+std::vector<TemplateUse> parse_task_table(const TomlReader& reader, const toml::table& table, TaskTemplate& task);
+
+/// Parses a cost that has no placeholders: a number > 0, finite. Returns nullopt when it is not one.
+std::optional<double> parse_cost(std::string_view text);
+
+/// Parameter names are identifiers and not built-in placeholders; fails at the key otherwise.
+void check_parameter_name(const TomlReader& reader, const toml::key& key);
+
+std::vector<SweepAxis> parse_sweep_table(const TomlReader& reader, const toml::table& table);
+
+std::vector<ExplicitTask> parse_task_list(const TomlReader& reader, const toml::node& node);
+
+/// Every placeholder names a parameter or a built-in; with [[tasks]], every task defines every
+/// parameter the templates use.
+void check_placeholders(const TomlReader& reader, const std::vector<TemplateUse>& uses, const JobSpec& job);
+
+/// The parameter names of the job: the sweep axes, or every name a [[tasks]] entry defines, in
+/// order of first appearance.
+std::vector<std::string> parameter_names(const JobSpec& job);
+
+}  // namespace fastgpu::job

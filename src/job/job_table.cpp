@@ -1,0 +1,40 @@
+// The [job] table: name, output, output_dir.
+#include <algorithm>
+
+#include "job/job_parser.hpp"
+
+namespace fastgpu::job {
+
+namespace {
+
+bool is_job_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+}  // namespace
+
+void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec& job) {
+  reader.check_keys(table, kJobKeys, misplaced_key_messages("job"));
+
+  const toml::node* name = table.get("name");
+  if (name == nullptr) reader.fail(reader.at(table), "missing required key 'name' in [job]");
+  job.name = reader.string_value(*name, "name");
+  if (job.name.empty()) reader.fail(reader.at(*name), "'name' must not be empty");
+  if (!is_job_name(job.name)) {
+    reader.fail(reader.at(*name), "job name '" + job.name + "' may only contain letters, digits, '_', '.' and '-'");
+  }
+
+  job.output = job.name + ".h5";
+  if (const toml::node* output = table.get("output")) {
+    job.output = reader.string_value(*output, "output");
+    if (job.output.empty()) reader.fail(reader.at(*output), "'output' must not be empty (leave it out for " + job.name + ".h5)");
+  }
+  if (const toml::node* output_dir = table.get("output_dir")) {
+    job.output_dir = reader.string_value(*output_dir, "output_dir");
+  }
+}
+
+}  // namespace fastgpu::job

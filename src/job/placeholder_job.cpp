@@ -1,1 +1,0 @@
-void fastgpu_job_placeholder() {}

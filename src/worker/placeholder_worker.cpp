@@ -1,1 +1,0 @@
-void fastgpu_worker_placeholder() {}
