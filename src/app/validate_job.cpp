@@ -1,5 +1,6 @@
 // `fastgpu validate JOB`: every check `run` makes of the file, and a preview of what it would run.
 #include <iostream>
+#include <sstream>
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
@@ -24,6 +25,12 @@ std::string quoted_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string seconds(double value) {
+  std::ostringstream out;
+  out << value << " s";
+  return out.str();
+}
+
 }  // namespace
 
 int validate_job(const std::string& job_file) {
@@ -39,7 +46,7 @@ int validate_job(const std::string& job_file) {
               << "  gpus each:   " << (subtasks.empty() ? 0 : subtasks.front().gpus)
               << (max_gpus != (subtasks.empty() ? 0 : subtasks.front().gpus) ? " (varies)" : "") << "\n"
               << "  retries:     " << job.task.retries << "\n"
-              << "  timeout:     " << (job.task.timeout_s > 0 ? std::to_string(job.task.timeout_s) + " s" : "none")
+              << "  timeout:     " << (job.task.timeout_s > 0 ? seconds(job.task.timeout_s) : "none")
               << "\n"
               << "  results:     " << job.output << "\n"
               << "  output_dir:  " << job.output_dir << "\n";
