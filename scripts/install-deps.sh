@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev                    # JSON for params and `inspect --json`
   python3 python3-h5py python3-numpy    # tests and tutorial read results with h5py
   parallel                              # benchmark baseline (GNU parallel)
+  procps                                # pkill, used by a test to clean up
 )
 
 missing=()
