@@ -1,4 +1,15 @@
 # Every dependency comes from a Debian package (scripts/install-deps.sh installs them).
+
+# The fuzz build (FASTGPU_FUZZ) has only src/job: TOML and JSON.
+if(FASTGPU_FUZZ)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
+  find_package(nlohmann_json 3 REQUIRED)
+  set(FASTGPU_HAVE_CUDA OFF)
+  set(FASTGPU_HAVE_NCCL OFF)
+  return()
+endif()
+
 find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(Boost REQUIRED COMPONENTS program_options)

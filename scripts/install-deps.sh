@@ -12,6 +12,8 @@ packages=(
   libtomlplusplus-dev                   # job files (errors with line:column)
   nlohmann-json3-dev                    # JSON for params and `inspect --json`
   python3 python3-h5py python3-numpy    # tests and tutorial read results with h5py
+  python3-matplotlib                    # scripts/fastgpu_results.py plot-utilization
+  chromium                              # tests render `inspect --gantt` SVGs headless
   parallel                              # benchmark baseline (GNU parallel)
   procps                                # pkill, used by a test to clean up
 )

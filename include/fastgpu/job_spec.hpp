@@ -41,7 +41,9 @@ struct ExplicitTask {
 
 /** @brief The [task] table: the template every subtask is made from. Strings may hold placeholders. */
 struct TaskTemplate {
-  std::vector<std::string> command;              ///< argv; never given to a shell
+  std::vector<std::string> command;              ///< argv; never given to a shell (empty for a kernel)
+  std::string kernel;                            ///< in-process kernel name (noop, sleep, spin, ...); empty for a command
+  std::map<std::string, std::string> args;       ///< [task.args]: the kernel's arguments, values are templates
   std::map<std::string, std::string> env;        ///< extra environment, values are templates
   std::string cwd;                               ///< template; empty = where `fastgpu run` started
   int gpus = 1;                                  ///< GPUs (worker ranks) per subtask
@@ -50,6 +52,9 @@ struct TaskTemplate {
   int retries = 0;                               ///< extra attempts after a failure
   std::size_t output_tail_bytes = 8192;          ///< stdout/stderr bytes kept per attempt
   SourceLocation cost_where;                     ///< where `cost` was written, for errors at expansion
+  SourceLocation program_where;                  ///< where command[0] was written, for check_program
+  SourceLocation cwd_where;                      ///< where `cwd` was written (file only when unset)
+  std::map<std::string, SourceLocation> args_where;  ///< where each [task.args] value was written
 };
 
 /** @brief A whole job file. */
@@ -80,6 +85,8 @@ struct LaunchSpec {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  ///< added to the worker's environment
   std::string cwd;                                       ///< empty = worker's current directory
+  std::string kernel;                                     ///< non-empty: run this in-process kernel, not argv
+  std::vector<std::pair<std::string, std::string>> args;  ///< the kernel's rendered arguments
 };
 
 /** @brief Reads and validates a job file; throws JobFileError naming file:line:column. */
@@ -87,6 +94,15 @@ JobSpec load_job_file(const std::filesystem::path& path);
 
 /** @brief Parses job-file text; `source_path` is used in error messages. */
 JobSpec parse_job(std::string_view text, const std::string& source_path);
+
+/**
+ * @brief Checks, before anything runs, that the command's program (command[0]) can be started,
+ * when it has no placeholder: a name without '/' must be an executable file in one of the
+ * directories of @p search_path (the PATH environment variable when null; posix_spawnp looks there
+ * too); a path with '/' must name an executable file, a relative one taken from @p launch_dir and
+ * the task's `cwd` (skipped when `cwd` has a placeholder). Throws JobFileError at command[0].
+ */
+void check_program(const JobSpec& job, const std::filesystem::path& launch_dir, const char* search_path = nullptr);
 
 /** @brief Expands the sweep or task list into subtasks (same file, same ids, same order). */
 std::vector<Subtask> expand_subtasks(const JobSpec& job);

@@ -24,6 +24,8 @@ enum class AttemptStatus : std::int8_t {
   spawn_failed = 4,  ///< could not start (executable not found, bad cwd, ...)
   lost = 5,          ///< its worker went away
   cancelled = 6,     ///< stopped by the scheduler
+  superseded = 7,    ///< a speculative copy of the same subtask finished first; this one was stopped
+  interrupted = 8,   ///< in flight when the run stopped (signal, deadline, crash); run again on resume
 };
 
 inline const char* to_string(TaskStatus status) {
@@ -46,6 +48,8 @@ inline const char* to_string(AttemptStatus status) {
     case AttemptStatus::spawn_failed: return "spawn_failed";
     case AttemptStatus::lost: return "lost";
     case AttemptStatus::cancelled: return "cancelled";
+    case AttemptStatus::superseded: return "superseded";
+    case AttemptStatus::interrupted: return "interrupted";
   }
   return "unknown";
 }

@@ -12,8 +12,12 @@ struct RunOptions {
   bool force = false;                 ///< overwrite an existing results file
   bool quiet = false;                 ///< only errors
   int workers = 0;                    ///< worker threads without mpirun; 0 = number of visible GPUs, else 1
-  int prefetch = 2;                   ///< attempts in flight per worker
+  int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks
+  std::string policy = "cost";        ///< cost, greedy or static
+  double rebalance_interval_s = 0;    ///< 0 = adaptive
+  bool speculation = true;            ///< speculative copies of the last subtasks (cost policy)
+  std::optional<std::string> history; ///< an earlier run's results file whose /model seeds the cost model
 };
 
 /// `fastgpu run`: under mpirun (more than one rank) rank 0 schedules and the others work;
@@ -26,9 +30,13 @@ int validate_job(const std::string& job_file);
 struct InspectOptions {
   std::string results_file;
   bool json = false;
+  std::optional<std::string> tasks_csv;  ///< --tasks-csv FILE ("-": stdout): one row per subtask
+  std::optional<std::string> gantt;      ///< --gantt FILE.svg ("-": stdout): timeline of the attempts
+  int gantt_width = 1400;                ///< --gantt-width: pixels
 };
 
-/// `fastgpu inspect OUT.h5`: what happened in a run, for people or (with --json) scripts.
+/// `fastgpu inspect OUT.h5`: what happened in a run, for people or (with --json) scripts; with
+/// --tasks-csv / --gantt it writes those instead of the summary (--json still prints).
 int inspect_results(const InspectOptions& options);
 
 }  // namespace fastgpu::app

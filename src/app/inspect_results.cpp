@@ -1,13 +1,20 @@
-// `fastgpu inspect OUT.h5`: a terminal summary of a run, or all of it as JSON for scripts.
+// `fastgpu inspect OUT.h5`: a terminal summary of a run, or all of it as JSON for scripts; a CSV
+// table of the subtasks (--tasks-csv) and an SVG timeline (--gantt).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/gantt_svg.hpp"
 #include "app/run_report.hpp"
 #include "app/run_statistics.hpp"
+#include "app/tasks_csv.hpp"
 #include "io/results_reader.hpp"
 
 namespace fastgpu::app {
@@ -119,15 +126,59 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
   }
 }
 
+// Writes to `target` ("-": stdout) through `write`; throws UsageError when it cannot.
+void write_output(const std::string& target, const std::function<void(std::ostream&)>& write) {
+  if (target == "-") {
+    write(std::cout);
+    std::cout.flush();
+    return;
+  }
+  std::ofstream file(target, std::ios::binary | std::ios::trunc);
+  if (!file) throw UsageError("cannot write '" + target + "': " + std::strerror(errno));
+  write(file);
+  file.close();
+  if (!file) throw UsageError("cannot write '" + target + "': " + std::strerror(errno));
+}
+
 }  // namespace
 
 int inspect_results(const InspectOptions& options) {
   try {
+    const int to_stdout = (options.json ? 1 : 0) + (options.tasks_csv == "-" ? 1 : 0) + (options.gantt == "-" ? 1 : 0);
+    if (to_stdout > 1) throw UsageError("only one of --json, --tasks-csv -, --gantt - can write to stdout");
+    if (options.gantt_width < 400 || options.gantt_width > 20000) {
+      throw UsageError("--gantt-width must be between 400 and 20000 pixels");
+    }
     const Results results = io::read_results(options.results_file);
     const RunStatistics stats = compute_statistics(results);
+    // What was written goes to stdout unless stdout carries data.
+    std::ostream& note = to_stdout ? std::cerr : std::cout;
+    if (options.tasks_csv) {
+      const TasksTable table = tasks_table(results);
+      write_output(*options.tasks_csv, [&](std::ostream& out) { write_csv(out, table); });
+      if (*options.tasks_csv != "-") {
+        note << "wrote " << *options.tasks_csv << ": " << results.tasks.size() << " subtasks, "
+             << table.parameter_columns << " parameter and " << table.metric_columns << " metric columns"
+             << std::endl;
+      }
+    }
+    if (options.gantt) {
+      GanttOptions gantt;
+      gantt.width = options.gantt_width;
+      GanttLayout layout;
+      const std::string svg = render_gantt_svg(results, gantt, &layout);
+      write_output(*options.gantt, [&](std::ostream& out) { out << svg; });
+      if (*options.gantt != "-") {
+        std::size_t bars = 0;
+        for (const auto& lane : layout.lanes) bars += lane.bars.size();
+        note << "wrote " << *options.gantt << ": " << layout.lanes.size() << " workers, " << results.attempts.size()
+             << " attempts (" << bars << " drawn as bars, " << layout.aggregated_attempts << " summed in columns), "
+             << format("%.1f KiB", static_cast<double>(svg.size()) / 1024) << std::endl;
+      }
+    }
     if (options.json) {
       std::cout << to_json(results, stats).dump(2) << std::endl;
-    } else {
+    } else if (!options.tasks_csv && !options.gantt) {
       print_text(std::cout, results, stats, options.results_file);
     }
     return kExitOk;

@@ -4,13 +4,17 @@
 #include <ctime>
 
 #include "fastgpu/config.hpp"
+#include "io/results_reader.hpp"
+#include "scheduler/scheduler.hpp"
 
 namespace fastgpu::app {
 
 PreparedJob prepare_job(const RunOptions& options) {
   PreparedJob prepared;
+  scheduler::parse_policy(options.policy);  // a bad --policy is a usage error before any work
   prepared.job = load_job_file(options.job_file);
   prepared.subtasks = expand_subtasks(prepared.job);
+  check_program(prepared.job, std::filesystem::current_path());
   for (const auto& subtask : prepared.subtasks) {
     if (subtask.gpus > 1) {
       throw UsageError(options.job_file + ": subtask '" + subtask.id + "' asks for gpus = " +
@@ -26,6 +30,16 @@ PreparedJob prepare_job(const RunOptions& options) {
   }
   if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
   prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();
+  if (options.history) {
+    try {
+      prepared.history = io::read_model(*options.history);
+    } catch (const IoError& e) {
+      throw UsageError(std::string("--history: ") + e.what());
+    }
+    if (!prepared.history) {
+      throw UsageError("--history: '" + *options.history + "' has no /model (not a finished FastGPU run?)");
+    }
+  }
   return prepared;
 }
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "app/commands.hpp"
+#include "fastgpu/cost_model.hpp"
 #include "fastgpu/job_spec.hpp"
 #include "fastgpu/results.hpp"
 
@@ -14,6 +16,7 @@ struct PreparedJob {
   JobSpec job;  ///< output and output_dir resolved (output_dir absolute)
   std::vector<Subtask> subtasks;
   std::filesystem::path output;
+  std::optional<CostModelSnapshot> history;  ///< from --history
 };
 
 /// Loads and expands the job, resolves -o and {output_dir}, refuses an existing results file

@@ -16,6 +16,7 @@
 #include "comm/in_process_transport.hpp"
 #include "comm/mpi_transport.hpp"
 #include "device/device_binding.hpp"
+#include "worker/synthetic_kernels.hpp"
 #include "worker/worker_loop.hpp"
 
 namespace fastgpu::app {
@@ -41,6 +42,7 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
   if (binding.gpu) config.env.emplace_back("CUDA_VISIBLE_DEVICES", *binding.gpu);
   config.env.emplace_back("FASTGPU_WORKER", std::to_string(rank));
   config.kill_grace_s = options.kill_grace_s;
+  config.kernels.slowdown = worker::slowdown_for_rank(std::getenv("FASTGPU_SLOWDOWN"), rank);
   return config;
 }
 
@@ -48,8 +50,16 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
 int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
                   const RunOptions& options, double started_unix) {
   std::filesystem::create_directories(prepared.job.output_dir);
-  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, {options.prefetch, transport.size() - 1}, transport, writer);
+  scheduler::SchedulerConfig config;
+  config.policy = scheduler::parse_policy(options.policy);
+  config.prefetch = options.prefetch;
+  config.expected_workers = transport.size() - 1;
+  config.rebalance_interval_s = options.rebalance_interval_s;
+  config.speculation = options.speculation;
+  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, config, transport, writer,
+                                 prepared.history ? &*prepared.history : nullptr);
   drive_scheduler(transport, scheduler, writer, started_unix);
+  writer.write_model(scheduler.model_snapshot());
   const double finished_unix = unix_now();
   const int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - started_unix,
                                  options.quiet);

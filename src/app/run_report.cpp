@@ -43,8 +43,10 @@ int print_summary(std::ostream& out, std::ostream& err, const PreparedJob& prepa
   const auto& failures = scheduler.failures();
   for (std::size_t i = 0; i < failures.size() && i < kShown; ++i) {
     const TaskRecord& task = scheduler.tasks()[failures[i].task];
-    err << "  " << task.id << ": " << failures[i].error << " (exit code " << task.exit_code << ") after "
-        << task.attempts << " attempt" << (task.attempts == 1 ? "" : "s") << "\n";
+    const bool says_code = failures[i].error.rfind("exit code", 0) == 0;
+    err << "  " << task.id << ": " << failures[i].error
+        << (says_code ? "" : " (exit code " + std::to_string(task.exit_code) + ")") << " after " << task.attempts
+        << " attempt" << (task.attempts == 1 ? "" : "s") << "\n";
     if (!failures[i].stderr_tail.empty()) err << "    stderr:\n" << last_lines(failures[i].stderr_tail, 5, "      ");
   }
   if (failures.size() > kShown) err << "  ... and " << failures.size() - kShown << " more\n";

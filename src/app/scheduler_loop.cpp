@@ -25,14 +25,17 @@ void drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler
       scheduler.on_worker_joined(hello->worker, now);
     } else if (const auto* report = std::get_if<comm::WorkerReport>(&envelope.message)) {
       scheduler.on_report(envelope.from, *report, now);
+    } else if (const auto* ack = std::get_if<comm::RetractAck>(&envelope.message)) {
+      scheduler.on_retract_ack(envelope.from, *ack, now);
     } else if (std::holds_alternative<comm::WorkerBye>(envelope.message)) {
       ++byes;
     }
   };
   auto step = [&] {
-    auto envelope = transport.receive(until(now, next_flush));
+    auto envelope = transport.receive(until(now, std::min(next_flush, scheduler.next_wakeup())));
     now = worker::seconds_since(job_start_unix);
     if (envelope) handle(*envelope);
+    scheduler.on_tick(now);
     if (now >= next_flush) {
       writer.flush();
       next_flush = now + kFlushInterval_s;

@@ -1,4 +1,5 @@
 // `fastgpu validate JOB`: every check `run` makes of the file, and a preview of what it would run.
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -25,6 +26,15 @@ std::string quoted_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
+/// "kernel sleep(seconds=0.5)": what a kernel subtask runs.
+std::string kernel_call(const LaunchSpec& launch) {
+  std::string out = "kernel " + launch.kernel + "(";
+  for (std::size_t i = 0; i < launch.args.size(); ++i) {
+    out += (i ? ", " : "") + launch.args[i].first + "=" + launch.args[i].second;
+  }
+  return out + ")";
+}
+
 std::string seconds(double value) {
   std::ostringstream out;
   out << value << " s";
@@ -37,6 +47,7 @@ int validate_job(const std::string& job_file) {
   try {
     JobSpec job = load_job_file(job_file);
     const auto subtasks = expand_subtasks(job);
+    check_program(job, std::filesystem::current_path());  // as `run` will from this directory
     if (job.output_dir.empty()) job.output_dir = default_output_dir(job.output);
     int max_gpus = 0;
     for (const auto& subtask : subtasks) max_gpus = std::max(max_gpus, subtask.gpus);
@@ -51,12 +62,14 @@ int validate_job(const std::string& job_file) {
               << "  results:     " << job.output << "\n"
               << "  output_dir:  " << job.output_dir << "\n";
     constexpr std::size_t kExamples = 3;
-    std::cout << "  first " << std::min(kExamples, subtasks.size()) << " subtasks (argv as a shell would quote it; "
-              << "no shell runs it):\n";
+    std::cout << "  first " << std::min(kExamples, subtasks.size()) << " subtasks "
+              << (job.task.kernel.empty() ? "(argv as a shell would quote it; no shell runs it)"
+                                          : "(the built-in kernel and its args)")
+              << ":\n";
     for (std::size_t i = 0; i < subtasks.size() && i < kExamples; ++i) {
       const LaunchSpec launch = render_launch(job, subtasks[i], 0);
-      std::cout << "    [" << subtasks[i].id << "] cost " << subtasks[i].cost << ": " << quoted_argv(launch.argv)
-                << "\n";
+      std::cout << "    [" << subtasks[i].id << "] cost " << subtasks[i].cost << ": "
+                << (launch.kernel.empty() ? quoted_argv(launch.argv) : kernel_call(launch)) << "\n";
     }
     return kExitOk;
   } catch (const UsageError& e) {

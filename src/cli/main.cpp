@@ -52,17 +52,29 @@ int run_command(const std::vector<std::string>& args) {
       "output,o", po::value(&output), "results file (default: the job's [job] output, else <name>.h5)")(
       "force", po::bool_switch(&run.force), "overwrite an existing results file")(
       "workers", po::value(&run.workers), "worker threads when not under mpirun (default: visible GPUs, else 1)")(
-      "prefetch", po::value(&run.prefetch)->default_value(2), "attempts in flight per worker (running + queued)")(
+      "policy", po::value(&run.policy)->default_value("cost"),
+      "placement: cost (predicted earliest finish, rebalance, speculation), greedy, static")(
+      "rebalance-interval", po::value(&run.rebalance_interval_s),
+      "seconds between rebalance rounds (default: adaptive, half the mean subtask time, 0.1-5 s)")(
+      "no-speculation", "never run speculative copies of the last subtasks")(
+      "history", po::value<std::string>(), "seed the cost model with the /model of an earlier run's results file")(
+      "prefetch", po::value(&run.prefetch),
+      "attempts in flight per worker, running + queued (default: 2 for greedy/static; cost adapts, up to 32)")(
       "kill-grace", po::value(&run.kill_grace_s)->default_value(5),
       "seconds between SIGTERM and SIGKILL when a subtask times out")(
       "quiet,q", po::bool_switch(&run.quiet), "print only errors");
   auto values = parse(args, options, "job");
-  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--force] [--workers N] [--quiet]")) {
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--force] [--policy cost|greedy|static] [--workers N] [--quiet]")) {
     return kExitOk;
   }
   if (values.count("output")) run.output = output;
+  if (values.count("history")) run.history = values["history"].as<std::string>();
+  run.speculation = values.count("no-speculation") == 0;
+  if (values.count("rebalance-interval") && run.rebalance_interval_s <= 0) {
+    throw po::error("--rebalance-interval must be positive");
+  }
   if (values.count("workers") && run.workers < 1) throw po::error("--workers must be at least 1");
-  if (run.prefetch < 1) throw po::error("--prefetch must be at least 1");
+  if (values.count("prefetch") && run.prefetch < 1) throw po::error("--prefetch must be at least 1");
   return run_job(run);
 }
 
@@ -77,12 +89,27 @@ int validate_command(const std::vector<std::string>& args) {
 
 int inspect_command(const std::vector<std::string>& args) {
   InspectOptions inspect;
+  std::string tasks_csv, gantt;
   po::options_description options("fastgpu inspect options");
   options.add_options()("help,h", "show this help")(
-      "results", po::value(&inspect.results_file)->required(), "results file (HDF5)")(
-      "json", po::bool_switch(&inspect.json), "print everything as JSON");
+      "results", po::value(&inspect.results_file), "results file (HDF5)")(
+      "json", po::bool_switch(&inspect.json), "print everything as JSON")(
+      "tasks-csv", po::value(&tasks_csv)->value_name("FILE"),
+      "write one CSV row per subtask (status, times, parameters, metrics); - for stdout")(
+      "gantt", po::value(&gantt)->value_name("FILE.svg"),
+      "write an SVG timeline: one lane per worker, one bar per attempt; - for stdout")(
+      "gantt-width", po::value(&inspect.gantt_width)->default_value(1400)->value_name("PX"),
+      "width of the --gantt picture in pixels");
   auto values = parse(args, options, "results");
-  if (wants_help(values, options, "usage: fastgpu inspect OUT.h5 [--json]")) return kExitOk;
+  if (wants_help(values, options,
+                 "usage: fastgpu inspect OUT.h5 [--json] [--tasks-csv FILE] [--gantt FILE.svg]\n"
+                 "With --tasks-csv or --gantt the summary is not printed (--json still is).")) {
+    return kExitOk;
+  }
+  // Checked here, not with ->required(), so that --help works without a file.
+  if (!values.count("results")) throw po::error("no results file given");
+  if (values.count("tasks-csv")) inspect.tasks_csv = tasks_csv;
+  if (values.count("gantt")) inspect.gantt = gantt;
   return inspect_results(inspect);
 }
 

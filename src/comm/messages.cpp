@@ -34,7 +34,7 @@ class Encoder {
     put(pair.second);
   }
   void put(const Metric& m) { put(m.name), put(m.value); }
-  void put(const LaunchSpec& l) { put(l.argv), put(l.env), put(l.cwd); }
+  void put(const LaunchSpec& l) { put(l.kernel), put(l.args), put(l.argv), put(l.env), put(l.cwd); }
   void put(const TaskLaunch& t) { put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes); }
   void put(const WorkerRecord& w) {
     put(w.rank), put(w.host), put(w.local_rank), put(w.device), put(w.gpu_name), put(w.gpu_uuid);
@@ -47,6 +47,10 @@ class Encoder {
   void put(const WorkerHello& m) { put(m.worker); }
   void put(const AssignTasks& m) { put(m.tasks); }
   void put(const WorkerReport& m) { put(m.started), put(m.finished); }
+  void put(const AttemptRef& a) { put(a.task), put(a.attempt); }
+  void put(const RetractTasks& m) { put(m.attempts); }
+  void put(const RetractAck& m) { put(m.retracted), put(m.already_started); }
+  void put(const CancelAttempt& m) { put(m.attempt); }
   void put(const Shutdown&) {}
   void put(const WorkerBye&) {}
 
@@ -84,7 +88,7 @@ class Decoder {
     get(pair.second);
   }
   void get(Metric& m) { get(m.name), get(m.value); }
-  void get(LaunchSpec& l) { get(l.argv), get(l.env), get(l.cwd); }
+  void get(LaunchSpec& l) { get(l.kernel), get(l.args), get(l.argv), get(l.env), get(l.cwd); }
   void get(TaskLaunch& t) { get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes); }
   void get(WorkerRecord& w) {
     get(w.rank), get(w.host), get(w.local_rank), get(w.device), get(w.gpu_name), get(w.gpu_uuid);
@@ -97,6 +101,10 @@ class Decoder {
   void get(WorkerHello& m) { get(m.worker); }
   void get(AssignTasks& m) { get(m.tasks); }
   void get(WorkerReport& m) { get(m.started), get(m.finished); }
+  void get(AttemptRef& a) { get(a.task), get(a.attempt); }
+  void get(RetractTasks& m) { get(m.attempts); }
+  void get(RetractAck& m) { get(m.retracted), get(m.already_started); }
+  void get(CancelAttempt& m) { get(m.attempt); }
   void get(Shutdown&) {}
   void get(WorkerBye&) {}
 

@@ -58,13 +58,39 @@ struct WorkerReport {
   std::vector<TaskResult> finished;
 };
 
+/// One attempt of one subtask.
+struct AttemptRef {
+  std::uint32_t task = 0;
+  std::int32_t attempt = 0;
+};
+
+/// Scheduler -> worker: take these queued attempts back (to migrate them). The worker answers
+/// with RetractAck; an attempt it already started stays with it.
+struct RetractTasks {
+  std::vector<AttemptRef> attempts;
+};
+
+/// Worker -> scheduler: which of the retracted attempts were removed from its queue, and which
+/// had already started (and so go on running here).
+struct RetractAck {
+  std::vector<AttemptRef> retracted;
+  std::vector<AttemptRef> already_started;
+};
+
+/// Scheduler -> worker: stop this attempt (another copy of the subtask finished first). A queued
+/// one is dropped, a running one terminated; either way it is reported as a finished attempt.
+struct CancelAttempt {
+  AttemptRef attempt;
+};
+
 /// Scheduler -> worker: stop running tasks, report, say goodbye, exit.
 struct Shutdown {};
 
 /// Worker -> scheduler: the worker's last message.
 struct WorkerBye {};
 
-using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye>;
+using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye, RetractTasks, RetractAck,
+                             CancelAttempt>;
 
 /// Serializes a message (little-endian host layout: ranks of one job share an architecture).
 std::string encode(const Message& message);

@@ -63,7 +63,9 @@ Datatype attempt_status_type() {
                     {"timed_out", 3},
                     {"spawn_failed", 4},
                     {"lost", 5},
-                    {"cancelled", 6}});
+                    {"cancelled", 6},
+                    {"superseded", 7},
+                    {"interrupted", 8}});
 }
 
 Datatype bool_type() { return make_enum({{"FALSE", 0}, {"TRUE", 1}}); }
@@ -153,6 +155,28 @@ RowTypes event_row_types() {
       .add("from", offsetof(EventRow, from), H5T_NATIVE_INT32)
       .add("to", offsetof(EventRow, to), H5T_NATIVE_INT32)
       .add("detail", offsetof(EventRow, detail), str.get())
+      .build();
+}
+
+RowTypes model_class_row_types() {
+  Datatype str = vlen_string_type();
+  return CompoundBuilder(sizeof(ModelClassRow))
+      .add("task_class", offsetof(ModelClassRow, task_class), str.get())
+      .add("intercept_s", offsetof(ModelClassRow, intercept_s), H5T_NATIVE_DOUBLE)
+      .add("seconds_per_cost", offsetof(ModelClassRow, seconds_per_cost), H5T_NATIVE_DOUBLE)
+      .add("samples", offsetof(ModelClassRow, samples), H5T_NATIVE_INT32)
+      .build();
+}
+
+RowTypes model_worker_row_types() {
+  Datatype str = vlen_string_type();
+  return CompoundBuilder(sizeof(ModelWorkerRow))
+      .add("rank", offsetof(ModelWorkerRow, rank), H5T_NATIVE_INT32)
+      .add("host", offsetof(ModelWorkerRow, host), str.get())
+      .add("device", offsetof(ModelWorkerRow, device), str.get())
+      .add("speed_factor", offsetof(ModelWorkerRow, speed_factor), H5T_NATIVE_DOUBLE)
+      .add("sigma_log", offsetof(ModelWorkerRow, sigma_log), H5T_NATIVE_DOUBLE)
+      .add("samples", offsetof(ModelWorkerRow, samples), H5T_NATIVE_INT32)
       .build();
 }
 

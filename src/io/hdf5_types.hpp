@@ -66,6 +66,24 @@ struct EventRow {
   const char* detail;
 };
 
+/** @brief A row of /model/classes: CostClassParams. */
+struct ModelClassRow {
+  const char* task_class;
+  double intercept_s;
+  double seconds_per_cost;
+  std::int32_t samples;
+};
+
+/** @brief A row of /model/workers: CostWorkerParams. */
+struct ModelWorkerRow {
+  std::int32_t rank;
+  const char* host;
+  const char* device;
+  double speed_factor;
+  double sigma_log;
+  std::int32_t samples;
+};
+
 /** @brief Variable-length, UTF-8, NUL-terminated string. */
 Datatype vlen_string_type();
 
@@ -95,5 +113,7 @@ RowTypes attempt_row_types();
 RowTypes metric_row_types();
 RowTypes worker_row_types();
 RowTypes event_row_types();
+RowTypes model_class_row_types();
+RowTypes model_worker_row_types();
 
 }  // namespace fastgpu::io::h5

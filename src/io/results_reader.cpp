@@ -1,6 +1,10 @@
 #include "io/results_reader.hpp"
 
+#include "io/model_table.hpp"
+
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -36,15 +40,46 @@ class ReclaimGuard {
   void* rows_;
 };
 
+std::string class_phrase(H5T_class_t type_class) {
+  switch (type_class) {
+    case H5T_INTEGER: return "integers";
+    case H5T_FLOAT: return "floating-point numbers";
+    case H5T_STRING: return "strings";
+    case H5T_BITFIELD: return "bit fields";
+    case H5T_OPAQUE: return "opaque bytes";
+    case H5T_REFERENCE: return "references";
+    case H5T_ENUM: return "enum values";
+    case H5T_VLEN: return "variable-length sequences";
+    case H5T_ARRAY: return "arrays";
+    default: return "values of another kind";
+  }
+}
+
+/**
+ * @brief A table whose rows are records in memory must hold records (an HDF5 compound) in the
+ * file too: a dataset of numbers with one of our names is a foreign file, said so in words rather
+ * than as HDF5's "no appropriate function for conversion path".
+ */
+void check_row_kind(hid_t dataset, const std::string& shown, hid_t memory_type, const std::filesystem::path& path) {
+  if (H5Tget_class(memory_type) != H5T_COMPOUND) return;
+  Datatype type(check(H5Dget_type(dataset), path, "H5Dget_type"));
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class != H5T_COMPOUND) {
+    throw IoError("results file '" + path.string() + "': not a FastGPU results file (" + shown + " holds " +
+                  class_phrase(type_class) + ", not FastGPU's rows)");
+  }
+}
+
 /**
  * @brief Calls consume(row, index) for every row of dataset @p name under @p loc, read in blocks
  * as @p memory_type. A missing dataset has no rows.
  */
 template <class Row, class Consume>
 void read_table(hid_t loc, const char* name, hid_t memory_type, const std::filesystem::path& path,
-                Consume&& consume) {
+                Consume&& consume, const std::string& group = "") {
   if (!has_link(loc, name, path)) return;
   Dataset dataset = open_table(loc, name, path);
+  check_row_kind(dataset.get(), group + "/" + name, memory_type, path);
   const hsize_t rows = table_rows(dataset.get(), name, path);
   std::vector<Row> block;
   for (hsize_t first = 0; first < rows; first += kReadBlock) {
@@ -59,6 +94,12 @@ void read_table(hid_t loc, const char* name, hid_t memory_type, const std::files
 JobInfo read_job(hid_t file, const std::filesystem::path& path) {
   if (!has_link(file, kJob, path)) {
     throw IoError("results file '" + path.string() + "': not a FastGPU results file (it has no /job group)");
+  }
+  const hid_t object = check(H5Oopen(file, kJob, H5P_DEFAULT), path, "H5Oopen(job)");
+  const H5I_type_t kind = H5Iget_type(object);
+  H5Oclose(object);
+  if (kind != H5I_GROUP) {
+    throw IoError("results file '" + path.string() + "': not a FastGPU results file (its /job is not a group)");
   }
   Group job(check(H5Gopen2(file, kJob, H5P_DEFAULT), path, "H5Gopen2(job)"));
   const hid_t g = job.get();
@@ -82,16 +123,61 @@ JobInfo read_job(hid_t file, const std::filesystem::path& path) {
 void read_tails(hid_t outputs, const char* name, std::vector<AttemptRecord>& attempts, bool is_stdout,
                 const std::filesystem::path& path) {
   Datatype type = vlen_string_type();
-  read_table<const char*>(outputs, name, type.get(), path, [&](const char* tail, std::size_t i) {
-    if (i >= attempts.size()) return;  // a run killed mid-flush: no /attempts row yet
-    (is_stdout ? attempts[i].stdout_tail : attempts[i].stderr_tail) = text(tail);
-  });
+  read_table<const char*>(
+      outputs, name, type.get(), path,
+      [&](const char* tail, std::size_t i) {
+        if (i >= attempts.size()) return;  // a run killed mid-flush: no /attempts row yet
+        (is_stdout ? attempts[i].stdout_tail : attempts[i].stderr_tail) = text(tail);
+      },
+      "/outputs");
 }
 
-}  // namespace
+/**
+ * @brief Rows that contradict each other (a foreign or damaged file that still has our tables'
+ * names) are refused here, so every reader can index /tasks by an attempt's task.
+ */
+void check_consistency(const Results& results, const std::filesystem::path& path) {
+  const auto damaged = [&](const std::string& what) {
+    throw IoError("results file '" + path.string() + "': " + what +
+                  " (the file is damaged, or was not written by FastGPU)");
+  };
+  for (std::size_t i = 0; i < results.tasks.size(); ++i) {
+    if (std::string_view(to_string(results.tasks[i].status)) == "unknown") {
+      damaged("/tasks row " + std::to_string(i) + " has an unknown status " +
+              std::to_string(static_cast<int>(results.tasks[i].status)));
+    }
+  }
+  for (std::size_t i = 0; i < results.attempts.size(); ++i) {
+    const AttemptRecord& attempt = results.attempts[i];
+    if (attempt.task < 0 || static_cast<std::uint64_t>(attempt.task) >= results.tasks.size()) {
+      damaged("attempt " + std::to_string(i) + " is of subtask row " + std::to_string(attempt.task) + ", but /tasks has " +
+              std::to_string(results.tasks.size()) + " rows");
+    }
+    if (std::string_view(to_string(attempt.status)) == "unknown") {
+      damaged("attempt " + std::to_string(i) + " has an unknown status " + std::to_string(static_cast<int>(attempt.status)));
+    }
+  }
+}
 
-Results read_results(const std::filesystem::path& path) {
-  ErrorSilencer silencer;
+/// H5Fopen failed: says why, in words where HDF5's are cryptic ("truncated file: eof = ...").
+[[noreturn]] void refuse_unopenable(const std::filesystem::path& path) {
+  const std::string reason = take_error_stack();
+  const std::string marker = "stored_eof = ";
+  const std::size_t stored = reason.find(marker);
+  if (reason.find("truncated file") != std::string::npos && stored != std::string::npos) {
+    const std::size_t digits = stored + marker.size();
+    const std::string expected = reason.substr(digits, reason.find_first_not_of("0123456789", digits) - digits);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    throw IoError("results file '" + path.string() + "': the file is truncated: it has " +
+                  (ec ? std::string("fewer") : std::to_string(size)) + " bytes where its HDF5 header says " + expected +
+                  " (cut short while being copied or written?)");
+  }
+  fail(path, "H5Fopen", reason);
+}
+
+// Opens a results file for reading, with a clear error for a missing, non-HDF5 or unreadable one.
+File open_results_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(status)) {
@@ -105,7 +191,25 @@ Results read_results(const std::filesystem::path& path) {
   if (is_hdf5 < 0) fail(path, "H5Fis_hdf5");
 
   PropList fapl = file_access_properties(path);
-  File file(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), path, "H5Fopen"));
+  File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+  if (!file) refuse_unopenable(path);
+  return file;
+}
+
+}  // namespace
+
+std::optional<CostModelSnapshot> read_model(const std::filesystem::path& path) {
+  ErrorSilencer silencer;
+  File file = open_results_file(path);
+  (void)read_job(file.get(), path);  // an HDF5 file that is not ours is an error, not "no model"
+  CostModelSnapshot model;
+  if (!h5::read_model_group(file.get(), model, path)) return std::nullopt;
+  return model;
+}
+
+Results read_results(const std::filesystem::path& path) {
+  ErrorSilencer silencer;
+  File file = open_results_file(path);
   const hid_t f = file.get();
 
   Results results;
@@ -160,7 +264,7 @@ Results read_results(const std::filesystem::path& path) {
         return;
       }
       results.attempts[static_cast<std::size_t>(r.attempt)].metrics.push_back(Metric{text(r.name), r.value});
-    });
+    }, "/outputs");
   }
   {
     RowTypes types = worker_row_types();
@@ -176,6 +280,7 @@ Results read_results(const std::filesystem::path& path) {
     });
   }
   if (file.close() < 0) fail(path, "H5Fclose");
+  check_consistency(results, path);
   return results;
 }
 

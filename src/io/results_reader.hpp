@@ -3,6 +3,9 @@
 
 #include <filesystem>
 
+#include <optional>
+
+#include "fastgpu/cost_model.hpp"
 #include "fastgpu/results.hpp"
 
 namespace fastgpu::io {
@@ -15,5 +18,11 @@ namespace fastgpu::io {
  * file, unreadable).
  */
 Results read_results(const std::filesystem::path& path);
+
+/**
+ * @brief The cost model stored in /model, or nullopt when the file has none (a run that never
+ * finished). Throws fastgpu::IoError like read_results for a missing or foreign file.
+ */
+std::optional<CostModelSnapshot> read_model(const std::filesystem::path& path);
 
 }  // namespace fastgpu::io

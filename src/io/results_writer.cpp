@@ -1,5 +1,7 @@
 #include "io/results_writer.hpp"
 
+#include "io/model_table.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -415,6 +417,12 @@ void ResultsWriter::flush() {
   ErrorSilencer silencer;
   impl_->write_pending();
   check_status(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), impl_->path, "H5Fflush");
+}
+
+void ResultsWriter::write_model(const CostModelSnapshot& model) {
+  impl_->require_open();
+  ErrorSilencer silencer;
+  h5::write_model_group(impl_->file.get(), model, impl_->path);
 }
 
 void ResultsWriter::finish(const std::string& status, const std::string& finished_iso) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fastgpu/cost_model.hpp"
 #include "fastgpu/results.hpp"
 
 namespace fastgpu::io {
@@ -41,6 +42,8 @@ class ResultsWriter final : public ResultsSink {
 
   /** @brief Writes everything buffered, then flushes HDF5's caches to disk. */
   void flush();
+  /** @brief Replaces /model with the cost model's parameters (reusable by --history). */
+  void write_model(const CostModelSnapshot& model);
   /** @brief Sets the /job `status` and `finished` attributes, flushes and closes the file. */
   void finish(const std::string& status, const std::string& finished_iso);
 

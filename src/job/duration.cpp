@@ -1,4 +1,5 @@
 // parse_duration: "90", "1.5s", "250ms", "10m", "1h30m", "2d", and Slurm's "[D-]HH:MM:SS" / "MM:SS".
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -12,8 +13,14 @@ namespace fastgpu {
 namespace {
 
 [[noreturn]] void bad_duration(std::string_view text) {
-  throw std::invalid_argument("cannot parse duration '" + std::string(text) +
-                              "' (examples: 90, 30s, 10m, 1h30m, 2:00:00)");
+  // Quote at most 40 characters: the message is for a person, the location says where the rest is.
+  const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+  std::string hint;
+  if (std::any_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    hint = "; units are lower case: ms, s, m, h, d";
+  }
+  throw std::invalid_argument("cannot parse duration '" + shown + "' (examples: 90, 30s, 10m, 1h30m, 2:00:00" +
+                              hint + ")");
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -124,6 +131,10 @@ double parse_duration(std::string_view text) {
   while (!text.empty() && space(text.front())) text.remove_prefix(1);
   while (!text.empty() && space(text.back())) text.remove_suffix(1);
   if (text.empty()) bad_duration(original);
+  if (text.front() == '-') {
+    throw std::invalid_argument("duration '" + std::string(text.substr(0, 40)) +
+                                "' is negative; it must be greater than zero");
+  }
   const bool clock = text.find(':') != std::string_view::npos ||
                      (text.find('-') != std::string_view::npos && text.front() != '-');
   const double seconds = clock ? parse_clock(text, original) : parse_units(text, original);

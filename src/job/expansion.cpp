@@ -98,11 +98,12 @@ std::vector<Subtask> expand_sweep(const JobSpec& job, const CostRenderer& cost) 
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+-") == std::string::npos;
       rendered[a].push_back({std::move(text), readable});
     }
-    total *= axis.values.size();
-    if (total > job::kMaxSubtasks) {
+    // Checked before multiplying, so no number of axes can overflow the count.
+    if (axis.values.size() > job::kMaxSubtasks / total) {
       throw JobFileError(axis.where, "[sweep] expands to more than " + std::to_string(job::kMaxSubtasks) +
                                          " subtasks, the most a job may have");
     }
+    total *= axis.values.size();
   }
 
   std::vector<Subtask> subtasks;
@@ -158,12 +159,17 @@ std::vector<Subtask> expand_list(const JobSpec& job, const CostRenderer& cost) {
 
 std::vector<Subtask> expand_subtasks(const JobSpec& job) {
   const CostRenderer cost(job);
-  if (!job.sweep.empty()) return expand_sweep(job, cost);
-  if (!job.tasks.empty()) return expand_list(job, cost);
-  std::vector<Subtask> one;
-  one.push_back(make_subtask(job, job.name, job.name, {}));
-  one.back().cost = cost({}, job.name);
-  return one;
+  std::vector<Subtask> subtasks;
+  if (!job.sweep.empty()) {
+    subtasks = expand_sweep(job, cost);
+  } else if (!job.tasks.empty()) {
+    subtasks = expand_list(job, cost);
+  } else {
+    subtasks.push_back(make_subtask(job, job.name, job.name, {}));
+    subtasks.back().cost = cost({}, job.name);
+  }
+  job::check_kernel_args(job, subtasks);
+  return subtasks;
 }
 
 }  // namespace fastgpu

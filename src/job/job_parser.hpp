@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,11 +19,17 @@ namespace fastgpu::job {
 /// The most subtasks one job may expand to (a sweep is checked when parsed).
 inline constexpr std::size_t kMaxSubtasks = 10'000'000;
 
+/// The most extra attempts a subtask may have: more is a mistake, never a plan.
+inline constexpr std::int64_t kMaxRetries = 1000;
+
+/// The most bytes of stdout (and of stderr) kept per attempt: they travel in one message to rank 0.
+inline constexpr std::int64_t kMaxOutputTail = std::int64_t{64} << 20;
+
 /// The keys allowed in each table.
 inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks"};
 inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir"};
-inline const std::vector<std::string> kTaskKeys = {"command", "env",     "cwd",     "gpus",
-                                                   "cost",    "timeout", "retries", "output_tail"};
+inline const std::vector<std::string> kTaskKeys = {"command", "kernel",  "args",    "env",        "cwd",
+                                                   "gpus",    "cost",    "timeout", "retries", "output_tail"};
 inline const std::vector<std::string> kTaskEntryKeys = {"name", "params"};
 
 /// Messages for keys written in the wrong table, e.g. 'gpus' in [job]: "unknown key 'gpus'
@@ -42,6 +49,16 @@ void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec
 
 /// Fills `task`; returns its template strings in file order. Template syntax is checked here.
 std::vector<TemplateUse> parse_task_table(const TomlReader& reader, const toml::table& table, TaskTemplate& task);
+
+/// `kernel` of the [task] table (at `node`), with its [task.args] when the table has them: the name
+/// and the args are checked against the kernel registry (src/job/kernel_catalog.hpp); literal
+/// values now, values with placeholders by check_kernel_args. Their templates go to `uses`.
+void parse_kernel(const TomlReader& reader, const toml::table& table, const toml::node& node, TaskTemplate& task,
+                  std::vector<TemplateUse>& uses);
+
+/// Every kernel arg with a placeholder renders, for every subtask (its first attempt), to a value
+/// the kernel accepts; fails at the arg's value otherwise.
+void check_kernel_args(const JobSpec& job, const std::vector<Subtask>& subtasks);
 
 /// Parses a cost that has no placeholders: a number > 0, finite. Returns nullopt when it is not one.
 std::optional<double> parse_cost(std::string_view text);

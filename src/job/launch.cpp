@@ -1,4 +1,4 @@
-// render_launch and default_output_dir: what one attempt of a subtask runs.
+// render_launch and default_output_dir: what one attempt of a subtask runs (a command or a kernel).
 #include <algorithm>
 #include <cctype>
 
@@ -55,6 +55,9 @@ LaunchSpec render_launch(const JobSpec& job, const Subtask& subtask, int attempt
   for (const std::string& item : job.task.command) launch.argv.push_back(render(item, "command"));
   for (const auto& [name, value] : job.task.env) launch.env.emplace_back(name, render(value, "env '" + name + "'"));
   launch.cwd = render(job.task.cwd, "cwd");
+  // A kernel subtask: argv stays empty; the worker runs the kernel in-process with these args.
+  launch.kernel = job.task.kernel;
+  for (const auto& [name, value] : job.task.args) launch.args.emplace_back(name, render(value, "args '" + name + "'"));
   return launch;
 }
 

@@ -39,8 +39,12 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   std::size_t best = std::numeric_limits<std::size_t>::max();
   std::string match;
   for (const std::string& candidate : candidates) {
-    const std::size_t distance = edit_distance(lowered, lowercase(candidate));
-    const bool close = distance <= 2 || distance * 3 <= word.size();
+    const std::string other = lowercase(candidate);
+    const std::size_t distance = edit_distance(lowered, other);
+    // A shared start of four letters or more makes three edits close too: 'retry' -> 'retries'.
+    const std::size_t prefix = static_cast<std::size_t>(
+        std::mismatch(lowered.begin(), lowered.end(), other.begin(), other.end()).first - lowered.begin());
+    const bool close = distance <= 2 || distance * 3 <= word.size() || (prefix >= 4 && distance <= 3);
     const bool rewrite = distance >= std::max(word.size(), candidate.size());
     if (close && !rewrite && distance < best) {
       best = distance;

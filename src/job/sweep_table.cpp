@@ -1,5 +1,7 @@
 // The [sweep] table: one axis per key, in file order; values listed or given as a range.
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <set>
 
 #include "job/job_parser.hpp"
@@ -8,6 +10,15 @@
 namespace fastgpu::job {
 
 namespace {
+
+/// "[sweep] expands to more than 10000000 subtasks, ...": the axes so far multiply to
+/// total_before * count, which is not computed when it would overflow.
+std::string too_many_subtasks_message(const std::string& axis, std::uint64_t total_before, std::uint64_t count) {
+  const std::string product = count > UINT64_MAX / total_before ? "more than " + std::to_string(UINT64_MAX)
+                                                                 : std::to_string(total_before * count);
+  return "[sweep] expands to more than " + std::to_string(kMaxSubtasks) +
+         " subtasks, the most a job may have (the axes up to '" + axis + "' already make " + product + ")";
+}
 
 ParamValue checked_scalar(const TomlReader& reader, const toml::node& node, const std::string& axis) {
   const std::optional<ParamValue> value = scalar_value(node);
@@ -21,7 +32,15 @@ ParamValue checked_scalar(const TomlReader& reader, const toml::node& node, cons
   return *value;
 }
 
-std::vector<ParamValue> range_values(const TomlReader& reader, const toml::table& table, const std::string& axis) {
+/// A range's values, not yet made: start, start + step, ... (count of them).
+struct Range {
+  std::int64_t start = 0;
+  std::int64_t step = 1;
+  std::uint64_t count = 0;
+};
+
+/// Checks { range = [start, stop(, step)] } and counts its values without making them.
+Range read_range(const TomlReader& reader, const toml::table& table, const std::string& axis) {
   reader.check_keys(table, {"range"}, {}, "a sweep table has only range = [start, stop] or [start, stop, step]");
   const toml::node* range = table.get("range");
   if (range == nullptr) {
@@ -63,11 +82,16 @@ std::vector<ParamValue> range_values(const TomlReader& reader, const toml::table
     reader.fail(reader.at(*range), "sweep '" + axis + "' has " + std::to_string(count) + " values; a job may have at most " +
                                        std::to_string(kMaxSubtasks) + " subtasks");
   }
+  return {start, step, count};
+}
+
+std::vector<ParamValue> range_values(const Range& range) {
   std::vector<ParamValue> values;
-  values.reserve(count);
-  for (std::uint64_t i = 0; i < count; ++i) {
+  values.reserve(range.count);
+  for (std::uint64_t i = 0; i < range.count; ++i) {
     // Two's-complement wrap-around gives the exact value, which lies between start and stop.
-    values.emplace_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(start) + i * static_cast<std::uint64_t>(step)));
+    values.emplace_back(static_cast<std::int64_t>(static_cast<std::uint64_t>(range.start) +
+                                                  i * static_cast<std::uint64_t>(range.step)));
   }
   return values;
 }
@@ -75,11 +99,15 @@ std::vector<ParamValue> range_values(const TomlReader& reader, const toml::table
 }  // namespace
 
 std::vector<SweepAxis> parse_sweep_table(const TomlReader& reader, const toml::table& table) {
+  // Two passes: every axis is checked and counted, and the product of the counts with it, before
+  // any range's values are made, so a sweep too big to run is refused without filling memory.
   std::vector<SweepAxis> axes;
+  std::vector<std::optional<Range>> ranges;
   std::uint64_t total = 1;
   for (const auto& [key, node] : reader.entries(table)) {
     check_parameter_name(reader, *key);
     SweepAxis axis{std::string(key->str()), {}, reader.at(*key)};
+    std::optional<Range> range_of_axis;
     if (const toml::array* list = node->as_array()) {
       if (list->empty()) reader.fail(reader.at(*node), "sweep '" + axis.name + "' is empty");
       for (const toml::node& item : *list) axis.values.push_back(checked_scalar(reader, item, axis.name));
@@ -93,7 +121,7 @@ std::vector<SweepAxis> parse_sweep_table(const TomlReader& reader, const toml::t
         }
       }
     } else if (const toml::table* range = node->as_table()) {
-      axis.values = range_values(reader, *range, axis.name);
+      range_of_axis = read_range(reader, *range, axis.name);
     } else {
       const std::optional<ParamValue> single = scalar_value(*node);
       std::string message = "sweep '" + axis.name + "' must be an array of values or { range = [start, stop] }, not " +
@@ -104,12 +132,14 @@ std::vector<SweepAxis> parse_sweep_table(const TomlReader& reader, const toml::t
       }
       reader.fail(reader.at(*node), message);
     }
-    total *= axis.values.size();
-    if (total > kMaxSubtasks) {
-      reader.fail(reader.at(*key), "[sweep] expands to more than " + std::to_string(kMaxSubtasks) +
-                                       " subtasks, the most a job may have");
-    }
+    const std::uint64_t count = range_of_axis ? range_of_axis->count : axis.values.size();
+    if (count > kMaxSubtasks / total) reader.fail(reader.at(*key), too_many_subtasks_message(axis.name, total, count));
+    total *= count;
     axes.push_back(std::move(axis));
+    ranges.push_back(range_of_axis);
+  }
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    if (ranges[a]) axes[a].values = range_values(*ranges[a]);
   }
   return axes;
 }

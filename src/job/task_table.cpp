@@ -49,6 +49,7 @@ void parse_command(const TomlReader& reader, const toml::node& node, TaskTemplat
       reader.fail(reader.at(item), message);
     }
     if (i == 0 && text->get().empty()) reader.fail(reader.at(item), "command[0], the program to run, must not be empty");
+    if (i == 0) task.program_where = reader.at(item);
     task.command.push_back(text->get());
     remember(reader, uses, item, text->get(), "command");
   }
@@ -75,13 +76,19 @@ void parse_env(const TomlReader& reader, const toml::node& node, TaskTemplate& t
   }
 }
 
-int positive_int(const TomlReader& reader, const toml::node& node, std::string_view what, std::int64_t minimum) {
+/// An integer in [minimum, maximum]; `why` explains the maximum when one is given.
+int bounded_int(const TomlReader& reader, const toml::node& node, std::string_view what, std::int64_t minimum,
+                std::int64_t maximum = INT_MAX, std::string_view why = {}) {
   const std::int64_t value = reader.integer_value(node, what);
   if (value < minimum) {
     reader.fail(reader.at(node), "'" + std::string(what) + "' must be at least " + std::to_string(minimum) + ", not " +
                                      std::to_string(value));
   }
-  if (value > INT_MAX) reader.fail(reader.at(node), "'" + std::string(what) + "' is too large");
+  if (value > maximum) {
+    if (why.empty()) reader.fail(reader.at(node), "'" + std::string(what) + "' is too large");
+    reader.fail(reader.at(node), "'" + std::string(what) + "' must be at most " + std::to_string(maximum) + ", not " +
+                                     std::to_string(value) + " (" + std::string(why) + ")");
+  }
   return static_cast<int>(value);
 }
 
@@ -147,36 +154,50 @@ std::optional<double> parse_cost(std::string_view text) {
 }
 
 std::vector<TemplateUse> parse_task_table(const TomlReader& reader, const toml::table& table, TaskTemplate& task) {
-  std::map<std::string, std::string> special = misplaced_key_messages("task");
-  special["kernel"] = "kernel subtasks are not available yet: use 'command' to run a program";
-  special["args"] = "'args' belongs to kernel subtasks, which are not available yet: use 'command' to run a program";
-  reader.check_keys(table, kTaskKeys, special);
+  reader.check_keys(table, kTaskKeys, misplaced_key_messages("task"));
 
   std::vector<TemplateUse> uses;
   const toml::node* command = table.get("command");
-  if (command == nullptr) {
+  const toml::node* kernel = table.get("kernel");
+  if (command == nullptr && kernel == nullptr) {
     reader.fail(reader.at(table), "missing required key 'command' in [task] (the program and its arguments, "
                                   "e.g. command = [\"python3\", \"train.py\", \"--seed\", \"{seed}\"])");
+  }
+  if (command != nullptr && kernel != nullptr) {
+    // Point at whichever of the two comes second.
+    SourceLocation second;
+    for (const auto& [key, node] : reader.entries(table)) {
+      if (key->str() == "command" || key->str() == "kernel") second = reader.at(*key);
+    }
+    reader.fail(second, "a [task] has either 'command' (a program to run) or 'kernel' (a built-in kernel), not both");
   }
   for (const auto& [key, node] : reader.entries(table)) {
     const std::string name(key->str());
     if (name == "command") {
       parse_command(reader, *node, task, uses);
+    } else if (name == "kernel") {
+      parse_kernel(reader, table, *node, task, uses);  // reads [task.args] too
+    } else if (name == "args" && kernel == nullptr) {
+      reader.fail(reader.at(*key), "'args' is for kernel subtasks (kernel = \"...\"); a command takes its arguments "
+                                   "in 'command'");
     } else if (name == "env") {
       parse_env(reader, *node, task, uses);
     } else if (name == "cwd") {
       task.cwd = reader.string_value(*node, "cwd");
+      task.cwd_where = reader.at(*node);
       remember(reader, uses, *node, task.cwd, "cwd");
     } else if (name == "gpus") {
-      task.gpus = positive_int(reader, *node, "gpus", 1);
+      task.gpus = bounded_int(reader, *node, "gpus", 1);
     } else if (name == "cost") {
       parse_cost_value(reader, *node, task, uses);
     } else if (name == "timeout") {
       parse_timeout(reader, *node, task);
     } else if (name == "retries") {
-      task.retries = positive_int(reader, *node, "retries", 0);
+      task.retries = bounded_int(reader, *node, "retries", 0, kMaxRetries,
+                                 "more attempts will not rescue a subtask that keeps failing");
     } else if (name == "output_tail") {
-      task.output_tail_bytes = static_cast<std::size_t>(positive_int(reader, *node, "output_tail", 0));
+      task.output_tail_bytes = static_cast<std::size_t>(
+          bounded_int(reader, *node, "output_tail", 0, kMaxOutputTail, "64 MiB per stream is the most kept"));
     }
   }
   return uses;

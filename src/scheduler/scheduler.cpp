@@ -1,26 +1,47 @@
 #include "scheduler/scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "fastgpu/error.hpp"
 
 namespace fastgpu::scheduler {
-namespace {
-// How far into the queue a worker looks for a task it may run (a retry avoids the worker that
-// failed it). Bounded so taking a task stays O(1).
-constexpr std::size_t kQueueScan = 64;
-}  // namespace
+
+Policy parse_policy(const std::string& name) {
+  if (name == "cost") return Policy::cost;
+  if (name == "greedy") return Policy::greedy;
+  if (name == "static") return Policy::static_;
+  throw UsageError("unknown policy '" + name + "' (choose cost, greedy or static)");
+}
+
+const char* to_string(Policy policy) {
+  switch (policy) {
+    case Policy::cost: return "cost";
+    case Policy::greedy: return "greedy";
+    case Policy::static_: return "static";
+  }
+  return "unknown";
+}
 
 Scheduler::Scheduler(JobSpec job, std::vector<Subtask> subtasks, SchedulerConfig config, comm::MessageSink& out,
-                     ResultsSink& sink)
+                     ResultsSink& sink, const CostModelSnapshot* history)
     : job_(std::move(job)),
       subtasks_(std::move(subtasks)),
       config_(config),
       out_(out),
       sink_(sink),
       records_(initial_records(subtasks_)),
-      progress_(subtasks_.size()),
+      states_(subtasks_.size()),
       unfinished_(subtasks_.size()) {
-  config_.prefetch = std::max(config_.prefetch, 1);
-  for (std::uint32_t task = 0; task < subtasks_.size(); ++task) queue_.push_back(task);
+  if (config_.prefetch <= 0) config_.prefetch = config_.policy == Policy::cost ? 32 : 2;
+  if (history) model_.seed(*history);
+  const int class_id = model_.class_id(job_.task.kernel.empty() ? "command" : job_.task.kernel);
+  for (std::uint32_t task = 0; task < subtasks_.size(); ++task) {
+    states_[task].class_id = class_id;
+    if (config_.policy != Policy::static_) enqueue(task);
+  }
+  next_rebalance_ = config_.policy == Policy::cost ? rebalance_interval() : std::numeric_limits<double>::infinity();
 }
 
 std::vector<TaskRecord> Scheduler::initial_records(const std::vector<Subtask>& subtasks) {
@@ -39,11 +60,16 @@ std::vector<TaskRecord> Scheduler::initial_records(const std::vector<Subtask>& s
 }
 
 void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
-  auto [it, inserted] = workers_.try_emplace(worker.rank, WorkerState{worker, 0});
+  auto [it, inserted] = workers_.try_emplace(worker.rank, WorkerState{worker, {}, std::nullopt});
   if (!inserted) return;  // a repeated hello changes nothing
+  model_.add_worker(worker.rank, worker.host, worker.device);
   sink_.add_worker(worker);
   sink_.add_event({now, "worker_joined", -1, -1, worker.rank, worker.host + " " + worker.device});
   hungry_.insert(worker.rank);
+  if (static_cast<int>(workers_.size()) == config_.expected_workers) {
+    // Everyone is here: the workers held to one attempt while waiting may now queue deeper.
+    for (const auto& [rank, state] : workers_) hungry_.insert(rank);
+  }
   place(now);
 }
 
@@ -53,6 +79,55 @@ void Scheduler::on_report(int worker_rank, const comm::WorkerReport& report, dou
   for (const auto& started : report.started) on_started(it->second, started);
   for (const auto& result : report.finished) on_finished(it->second, result, now);
   place(now);
+}
+
+void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, double now) {
+  auto from = workers_.find(worker_rank);
+  if (from == workers_.end()) return;
+  std::map<int, comm::AssignTasks> batches;
+  for (const auto& ref : ack.retracted) {
+    LiveAttempt* live = find_live(ref.task, ref.attempt);
+    if (!live || live->phase != Phase::retracting) continue;
+    const int to = live->retract_to;
+    forget(from->second, ref);
+    auto& attempts = states_[ref.task].live;
+    attempts.erase(std::remove_if(attempts.begin(), attempts.end(),
+                                  [&](const LiveAttempt& a) { return a.attempt == ref.attempt; }),
+                   attempts.end());
+    hungry_.insert(worker_rank);
+    auto target = workers_.find(to);
+    if (target == workers_.end()) {
+      enqueue(ref.task);
+      continue;
+    }
+    sink_.add_event({now, "migrate", ref.task, worker_rank, to, "attempt " + std::to_string(ref.attempt)});
+    // The same attempt number: it never ran on the old worker, so it moves rather than repeats.
+    assign(target->second, ref.task, ref.attempt, now, /*migrated=*/true, /*speculative=*/false, batches);
+  }
+  for (const auto& ref : ack.already_started) {
+    // Too late: it started on the old worker and stays there. Never also started elsewhere.
+    if (LiveAttempt* live = find_live(ref.task, ref.attempt); live && live->phase == Phase::retracting) {
+      const auto& running = from->second.running;
+      const bool is_running = running && running->task == ref.task && running->attempt == ref.attempt;
+      live->phase = is_running ? Phase::running : Phase::queued;  // else on_started makes it running
+      live->retract_to = -1;
+      sink_.add_event({now, "retract_failed", ref.task, worker_rank, -1, "already started"});
+    }
+  }
+  for (const auto& [rank, batch] : batches) out_.send(rank, batch);
+  place(now);
+}
+
+void Scheduler::on_tick(double now) {
+  if (now < next_rebalance_) return;
+  rebalance(now);
+  next_rebalance_ = now + rebalance_interval();
+}
+
+double Scheduler::rebalance_interval() const {
+  if (config_.rebalance_interval_s > 0) return config_.rebalance_interval_s;
+  const double mean = placed_ > 0 ? mean_predicted_s_ : 1.0;
+  return std::clamp(mean / 2, 0.1, 5.0);
 }
 
 StatusCounts Scheduler::counts() const {
@@ -69,38 +144,16 @@ StatusCounts Scheduler::counts() const {
   return counts;
 }
 
-void Scheduler::place(double now) {
-  const bool all_joined = static_cast<int>(workers_.size()) >= config_.expected_workers;
-  const int depth = all_joined ? config_.prefetch : 1;
-  std::map<int, comm::AssignTasks> batches;  // one message per worker per placement
-  for (int level = 1; level <= depth && !queue_.empty(); ++level) {
-    for (auto it = hungry_.begin(); it != hungry_.end() && !queue_.empty();) {
-      WorkerState& worker = workers_.at(*it);
-      std::uint32_t task = 0;
-      if (worker.in_flight < level && take_task_for(worker.info.rank, task)) {
-        const std::int32_t attempt = progress_[task].next_attempt++;
-        batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));
-        ++worker.in_flight;
-        sink_.add_event({now, "assign", task, -1, worker.info.rank, "attempt " + std::to_string(attempt)});
-      }
-      it = worker.in_flight >= config_.prefetch ? hungry_.erase(it) : std::next(it);
-    }
+double Scheduler::predicted_remaining_s(double now) const {
+  double total = 0;
+  for (const auto& [rank, worker] : workers_) total += ready_time(worker, now) - now;
+  for (const auto& [key, task] : pending_) {
+    total += model_.predict(-1, states_[task].class_id, subtasks_[task].cost).seconds;
   }
-  for (const auto& [rank, batch] : batches) out_.send(rank, batch);
-}
-
-bool Scheduler::take_task_for(int worker_rank, std::uint32_t& task) {
-  const bool only_worker = workers_.size() == 1;
-  const std::size_t scan = std::min(queue_.size(), kQueueScan);
-  for (std::size_t i = 0; i < scan; ++i) {
-    const std::uint32_t candidate = queue_[i];
-    if (only_worker || progress_[candidate].avoid_worker != worker_rank) {
-      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-      task = candidate;
-      return true;
-    }
+  for (const auto& [rank, block] : own_) {
+    for (auto task : block) total += model_.predict(rank, states_[task].class_id, subtasks_[task].cost).seconds;
   }
-  return false;
+  return workers_.empty() ? total : total / static_cast<double>(workers_.size());
 }
 
 comm::TaskLaunch Scheduler::make_launch(std::uint32_t task, std::int32_t attempt) const {
@@ -119,20 +172,49 @@ comm::TaskLaunch Scheduler::make_launch(std::uint32_t task, std::int32_t attempt
   return launch;
 }
 
+Scheduler::LiveAttempt* Scheduler::find_live(std::uint32_t task, std::int32_t attempt) {
+  if (task >= states_.size()) return nullptr;
+  for (auto& live : states_[task].live) {
+    if (live.attempt == attempt) return &live;
+  }
+  return nullptr;
+}
+
+void Scheduler::forget(WorkerState& worker, const comm::AttemptRef& ref) {
+  auto same = [&](const comm::AttemptRef& r) { return r.task == ref.task && r.attempt == ref.attempt; };
+  worker.queue.erase(std::remove_if(worker.queue.begin(), worker.queue.end(), same), worker.queue.end());
+  if (worker.running && same(*worker.running)) worker.running.reset();
+}
+
 void Scheduler::on_started(WorkerState& worker, const comm::TaskStarted& started) {
-  if (started.task >= records_.size()) return;
+  LiveAttempt* live = find_live(started.task, started.attempt);
+  if (!live) return;
+  forget(worker, {started.task, started.attempt});
+  worker.running = comm::AttemptRef{started.task, started.attempt};
+  if (live->phase == Phase::queued) live->phase = Phase::running;
+  live->start = started.start;
   TaskRecord& record = records_[started.task];
-  if (record.status != TaskStatus::pending) return;
-  record.status = TaskStatus::running;
-  record.worker = worker.info.rank;
-  record.start = started.start;
-  update(started.task);
+  if (record.status == TaskStatus::pending) {
+    record.status = TaskStatus::running;
+    record.worker = worker.info.rank;
+    record.start = started.start;
+    update(started.task);
+  }
 }
 
 void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result, double now) {
-  if (result.task >= records_.size()) return;
-  worker.in_flight = std::max(worker.in_flight - 1, 0);
+  if (result.task >= states_.size()) return;
+  forget(worker, {result.task, result.attempt});
   hungry_.insert(worker.info.rank);
+  TaskState& state = states_[result.task];
+  auto live_it = std::find_if(state.live.begin(), state.live.end(),
+                              [&](const LiveAttempt& a) { return a.attempt == result.attempt; });
+  const bool known = live_it != state.live.end();
+  const LiveAttempt live = known ? *live_it : LiveAttempt{};
+  if (known) state.live.erase(live_it);
+
+  TaskRecord& record = records_[result.task];
+  const bool settled = record.status == TaskStatus::done || record.status == TaskStatus::failed;
 
   AttemptRecord attempt;
   attempt.task = result.task;
@@ -142,31 +224,48 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   attempt.device = worker.info.device;
   attempt.start = result.start;
   attempt.end = result.end;
-  attempt.status = result.status;
+  // The copy that did not finish first was superseded, whether the cancel stopped it or it ended
+  // before the cancel reached it: only the winner's result counts.
+  attempt.status = live.phase == Phase::cancelling ? AttemptStatus::superseded : result.status;
   attempt.exit_code = result.exit_code;
   attempt.signal = result.signal;
+  attempt.predicted_s = known ? live.predicted_s : kNoTime;
+  attempt.migrated = live.migrated;
   attempt.error = result.error;
   attempt.stdout_tail = result.stdout_tail;
   attempt.stderr_tail = result.stderr_tail;
   attempt.metrics = result.metrics;
   sink_.add_attempt(attempt);
+  if (settled) return;  // a late copy or a duplicate: recorded, decides nothing
 
-  TaskRecord& record = records_[result.task];
-  if (record.status == TaskStatus::done || record.status == TaskStatus::failed) return;  // a late duplicate
   const Subtask& subtask = subtasks_[result.task];
-  record.attempts = result.attempt + 1;
+  record.attempts = state.next_attempt;
   record.worker = worker.info.rank;
   record.start = result.start;
   record.end = result.end;
   record.exit_code = result.exit_code;
 
   if (result.status == AttemptStatus::done) {
+    model_.observe(worker.info.rank, state.class_id, subtask.cost, result.end - result.start);
     record.status = TaskStatus::done;
     --unfinished_;
-  } else if (result.attempt < subtask.retries) {
+    if (live.speculative || !state.live.empty()) {
+      sink_.add_event({now, "speculation_won", result.task, worker.info.rank, -1,
+                       std::string(live.speculative ? "copy" : "original") + " attempt " +
+                           std::to_string(result.attempt) + " finished first"});
+    }
+    for (auto& other : state.live) {  // the losing copies
+      other.phase = Phase::cancelling;
+      out_.send(other.worker, comm::CancelAttempt{{result.task, other.attempt}});
+    }
+  } else if (!state.live.empty()) {
+    // Another copy is still running: it may yet succeed, so this failure decides nothing.
+    ++state.failures;
+    sink_.add_event({now, "copy_failed", result.task, worker.info.rank, -1, result.error});
+  } else if (state.failures++ < subtask.retries) {
     record.status = TaskStatus::pending;
-    progress_[result.task].avoid_worker = worker.info.rank;
-    queue_.push_front(result.task);
+    state.avoid_worker = worker.info.rank;
+    enqueue(result.task);
     sink_.add_event({now, "retry", result.task, worker.info.rank, -1, result.error});
   } else {
     record.status = TaskStatus::failed;

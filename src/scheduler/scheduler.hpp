@@ -1,28 +1,57 @@
 // Rank 0's brain, as a pure state machine: it reacts to events (a worker joined, a worker
-// reported), decides, and emits messages through an injected MessageSink and records through a
-// ResultsSink. It never calls MPI, reads a clock or touches a file, so the same code runs under
-// MPI, with in-process threads and in tests with a fake sink and a fixed clock.
+// reported, a retraction was acknowledged, time passed), decides, and emits messages through an
+// injected MessageSink and records through a ResultsSink. It never calls MPI, reads a clock or
+// touches a file, so the same code runs under MPI, with in-process threads, in the simulator
+// and in tests with a fake sink and a fixed clock.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "comm/transport.hpp"
+#include "cost/cost_model.hpp"
+#include "fastgpu/cost_model.hpp"
 #include "fastgpu/job_spec.hpp"
 #include "fastgpu/results.hpp"
 
 namespace fastgpu::scheduler {
 
+enum class Policy {
+  cost,    ///< predicted-earliest-finish placement, longest first, rebalance and speculation
+  greedy,  ///< first come, first served: the next subtask to whichever worker has room
+  static_, ///< block split at start, as a job array does: worker k gets the k-th block
+};
+
+/// "cost", "greedy", "static" -> Policy; throws fastgpu::UsageError otherwise.
+Policy parse_policy(const std::string& name);
+const char* to_string(Policy policy);
+
 struct SchedulerConfig {
-  /// Attempts in flight per worker (running + queued locally). 2 hides the round trip to rank 0
-  /// between subtasks while leaving little work stranded in a worker's queue.
-  int prefetch = 2;
+  Policy policy = Policy::cost;
+  /// greedy and static: attempts in flight per worker (running + queued), 0 = 2. cost: the most
+  /// (0 = 32); it keeps queues only as deep as needed to cover `latency_s` (at least one running
+  /// and one next).
+  int prefetch = 0;
   /// Workers the run will have (0 = unknown). Until all have joined, each gets one attempt at a
-  /// time, so the first to join does not take a deep queue the others then wait for.
+  /// time, so the first to join does not take a deep queue the others then wait for; static
+  /// waits for all of them to split the work.
   int expected_workers = 0;
+  /// Seconds between rebalance rounds (cost policy); 0 = adaptive (half the mean predicted
+  /// subtask time, between 0.1 and 5 s).
+  double rebalance_interval_s = 0;
+  /// Re-run the subtask predicted to finish last on an idle worker that would finish it sooner.
+  bool speculation = true;
+  /// Round trip scheduler <-> worker the queues must cover, seconds.
+  double latency_s = 0.02;
+};
+
+struct StatusCounts {
+  std::size_t pending = 0, running = 0, done = 0, failed = 0, cancelled = 0;
 };
 
 /// Why a subtask failed for good: its last attempt's error and stderr tail.
@@ -32,59 +61,114 @@ struct Failure {
   std::string stderr_tail;
 };
 
-struct StatusCounts {
-  std::size_t pending = 0, running = 0, done = 0, failed = 0, cancelled = 0;
-};
-
 class Scheduler {
  public:
   /// `job.output_dir` must be set: it is passed to subtasks as {output_dir} and FASTGPU_OUTPUT_DIR.
+  /// `history` (from --history) seeds the cost model.
   Scheduler(JobSpec job, std::vector<Subtask> subtasks, SchedulerConfig config, comm::MessageSink& out,
-            ResultsSink& sink);
+            ResultsSink& sink, const CostModelSnapshot* history = nullptr);
 
   /// The /tasks rows every subtask starts with (all pending), in subtask order.
   static std::vector<TaskRecord> initial_records(const std::vector<Subtask>& subtasks);
 
   void on_worker_joined(const WorkerRecord& worker, double now);
   void on_report(int worker_rank, const comm::WorkerReport& report, double now);
+  void on_retract_ack(int worker_rank, const comm::RetractAck& ack, double now);
+  /// Periodic work (rebalance rounds). Call at least by next_wakeup().
+  void on_tick(double now);
+  /// When on_tick next has something to do (seconds since job start).
+  double next_wakeup() const { return next_rebalance_; }
+
   bool finished() const { return unfinished_ == 0; }
   std::size_t worker_count() const { return workers_.size(); }
   const std::vector<TaskRecord>& tasks() const { return records_; }
   const std::vector<Subtask>& subtasks() const { return subtasks_; }
   StatusCounts counts() const;
   const std::vector<Failure>& failures() const { return failures_; }
+  CostModelSnapshot model_snapshot() const { return model_.snapshot(); }
+  /// Predicted seconds of work not yet done, spread over the workers (for ETAs).
+  double predicted_remaining_s(double now) const;
 
  private:
+  enum class Phase { queued, retracting, running, cancelling };
+
+  struct LiveAttempt {
+    std::int32_t attempt = 0;
+    int worker = -1;
+    Phase phase = Phase::queued;
+    double start = 0;        ///< when it started running (Phase::running)
+    double predicted_s = 0;  ///< the model's prediction when it was placed
+    bool migrated = false;
+    bool speculative = false;
+    int retract_to = -1;  ///< Phase::retracting: the worker it moves to
+  };
+  struct TaskState {
+    int class_id = 0;
+    std::int32_t next_attempt = 0;
+    std::int32_t failures = 0;
+    int avoid_worker = -1;  ///< a retry prefers another worker than the one that failed
+    bool copied = false;    ///< a speculative copy was made (at most one)
+    std::vector<LiveAttempt> live;
+  };
   struct WorkerState {
     WorkerRecord info;
-    int in_flight = 0;
-  };
-  struct Progress {
-    std::int32_t next_attempt = 0;
-    std::int32_t avoid_worker = -1;  ///< a retry prefers another worker than the one that failed
+    std::deque<comm::AttemptRef> queue;  ///< placed, not yet started, in the worker's order
+    std::optional<comm::AttemptRef> running;
+    int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
-  /// Hands queued tasks to workers with room: first one each to idle workers, then deeper.
+  // placement.cpp
   void place(double now);
-  bool take_task_for(int worker_rank, std::uint32_t& task);
+  void enqueue(std::uint32_t task);
+  bool take_task_for(WorkerState& worker, double now, std::uint32_t& task);
+  bool tail_allows(const WorkerState& worker, std::uint32_t task, double now) const;
+  int target_depth(const WorkerState& worker, bool all_joined) const;
+  /// Predicted seconds left of an attempt that started at live.start and should take `predicted`.
+  static double remaining(const LiveAttempt& live, double predicted, double now);
+  void split_static();
+  /// Places attempt `attempt` of `task` on `worker` (a new attempt number unless migrating).
+  void assign(WorkerState& worker, std::uint32_t task, std::int32_t attempt, double now, bool migrated,
+              bool speculative, std::map<int, comm::AssignTasks>& batches);
+  double predict(const WorkerState& worker, std::uint32_t task) const;
+  /// When the worker is predicted to have finished everything it holds.
+  double ready_time(const WorkerState& worker, double now) const;
+
+  // rebalance.cpp
+  void rebalance(double now);
+  // speculation.cpp
+  void speculate(double now, std::map<int, comm::AssignTasks>& batches);
+
+  // scheduler.cpp
   comm::TaskLaunch make_launch(std::uint32_t task, std::int32_t attempt) const;
   void on_started(WorkerState& worker, const comm::TaskStarted& started);
   void on_finished(WorkerState& worker, const comm::TaskResult& result, double now);
+  void forget(WorkerState& worker, const comm::AttemptRef& ref);
+  LiveAttempt* find_live(std::uint32_t task, std::int32_t attempt);
   void update(std::uint32_t task);
+  double rebalance_interval() const;
 
   JobSpec job_;
   std::vector<Subtask> subtasks_;
   SchedulerConfig config_;
   comm::MessageSink& out_;
   ResultsSink& sink_;
+  cost::CostModel model_;
 
   std::vector<TaskRecord> records_;
-  std::vector<Progress> progress_;
-  std::deque<std::uint32_t> queue_;  ///< tasks waiting for a worker; retries go to the front
+  std::vector<TaskState> states_;
+  /// Tasks waiting for a worker, best first: (key, task). greedy: arrival order (retries first);
+  /// cost: longest predicted first.
+  std::set<std::pair<double, std::uint32_t>> pending_;
+  std::map<int, std::deque<std::uint32_t>> own_;  ///< static: each worker's block
+  bool split_done_ = false;
+  double arrivals_ = 0;  ///< greedy: a counter that orders the queue
   std::map<int, WorkerState> workers_;
-  std::set<int> hungry_;  ///< workers with fewer than `prefetch` attempts in flight
+  std::set<int> hungry_;  ///< workers that may take more work
   std::vector<Failure> failures_;
   std::size_t unfinished_ = 0;
+  double next_rebalance_ = 0;
+  double mean_predicted_s_ = 0;  ///< mean prediction over placed attempts (for the adaptive interval)
+  std::size_t placed_ = 0;
 };
 
 }  // namespace fastgpu::scheduler

@@ -1,10 +1,11 @@
 #include "worker/worker_loop.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
 #include <optional>
 
-#include "worker/command_runner.hpp"
+#include "worker/running_attempt.hpp"
 
 namespace fastgpu::worker {
 namespace {
@@ -23,15 +24,15 @@ class Worker {
       start_next_if_idle();
       send_report();
       if (current_) {
-        if (current_->command.poll(kPollWhileRunning)) finish_current();
+        if (current_->attempt->poll(kPollWhileRunning)) finish_current();
         drain_messages(std::chrono::milliseconds(0));
       } else {
         drain_messages(kWaitWhileIdle);
       }
     }
     if (current_) {
-      current_->command.terminate();
-      while (!current_->command.poll(kPollWhileRunning)) {
+      current_->attempt->terminate();
+      while (!current_->attempt->poll(kPollWhileRunning)) {
       }
       finish_current();
     }
@@ -43,7 +44,7 @@ class Worker {
   struct Current {
     comm::TaskLaunch launch;
     double start = 0;
-    RunningCommand command;
+    std::unique_ptr<RunningAttempt> attempt;
   };
 
   void start_next_if_idle() {
@@ -56,13 +57,13 @@ class Worker {
     options.kill_grace_s = config_.kill_grace_s;
     options.extra_env = config_.env;
     const double start = seconds_since(config_.job_start_unix);
-    RunningCommand command = RunningCommand::start(launch.launch, options);
+    auto attempt = start_attempt(launch.launch, options, config_.kernels);
     report_.started.push_back({launch.task, launch.attempt, start});
-    current_.emplace(Current{std::move(launch), start, std::move(command)});
+    current_.emplace(Current{std::move(launch), start, std::move(attempt)});
   }
 
   void finish_current() {
-    const CommandResult& result = current_->command.result();
+    const CommandResult& result = current_->attempt->result();
     comm::TaskResult out;
     out.task = current_->launch.task;
     out.attempt = current_->launch.attempt;
@@ -93,10 +94,50 @@ class Worker {
       wait = std::chrono::milliseconds(0);
       if (auto* assign = std::get_if<comm::AssignTasks>(&envelope->message)) {
         for (auto& task : assign->tasks) queue_.push_back(std::move(task));
+      } else if (auto* retract = std::get_if<comm::RetractTasks>(&envelope->message)) {
+        give_back(*retract);
+      } else if (auto* cancel = std::get_if<comm::CancelAttempt>(&envelope->message)) {
+        cancel_attempt(cancel->attempt);
       } else if (std::holds_alternative<comm::Shutdown>(envelope->message)) {
         stopping_ = true;
         return;
       }
+    }
+  }
+
+  bool is_current(const comm::AttemptRef& ref) const {
+    return current_ && current_->launch.task == ref.task && current_->launch.attempt == ref.attempt;
+  }
+
+  // Removes `ref` from the local queue; false when it is not queued here.
+  bool unqueue(const comm::AttemptRef& ref) {
+    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const comm::TaskLaunch& launch) {
+      return launch.task == ref.task && launch.attempt == ref.attempt;
+    });
+    if (it == queue_.end()) return false;
+    queue_.erase(it);
+    return true;
+  }
+
+  // Migration: what is still queued goes back; what started (or finished) stays ours.
+  void give_back(const comm::RetractTasks& retract) {
+    comm::RetractAck ack;
+    for (const auto& ref : retract.attempts) (unqueue(ref) ? ack.retracted : ack.already_started).push_back(ref);
+    send_report();  // starts reported before the ack, so rank 0 sees them in order
+    transport_.send(0, ack);
+  }
+
+  void cancel_attempt(const comm::AttemptRef& ref) {
+    if (is_current(ref)) {
+      current_->attempt->terminate();  // reported as cancelled when it ends
+    } else if (unqueue(ref)) {
+      comm::TaskResult result;
+      result.task = ref.task;
+      result.attempt = ref.attempt;
+      result.start = result.end = seconds_since(config_.job_start_unix);
+      result.status = AttemptStatus::cancelled;
+      result.error = "cancelled before it started";
+      report_.finished.push_back(std::move(result));
     }
   }
 

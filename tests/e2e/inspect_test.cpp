@@ -98,7 +98,8 @@ TEST_F(CliTest, InspectOfAMissingFileIsAClearError) {
 }
 
 TEST_F(CliTest, ValidatePrintsWhatWouldRun) {
-  auto run = fastgpu({"validate", std::string(FASTGPU_SOURCE_DIR) + "/jobs/quickstart.toml"});
+  // From the repository root, where the job's program (scripts/examples/simulate.sh) is found.
+  auto run = fastgpu({"validate", std::string(FASTGPU_SOURCE_DIR) + "/jobs/quickstart.toml"}, FASTGPU_SOURCE_DIR);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("subtasks:    12"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("gpus each:   1"), std::string::npos) << run.out;

@@ -75,7 +75,10 @@ TEST(MpiRuntime, SchedulerRunsEverySubtaskOnTheWorkerRanksAndRetriesFailures) {
     subtasks.push_back(s);
   }
   testing::MemoryResults results;
-  scheduler::Scheduler scheduler(job, subtasks, {2}, transport, results);
+  scheduler::SchedulerConfig config;
+  config.policy = scheduler::Policy::greedy;  // this test is about the runtime: no speculative copies
+  config.expected_workers = size - 1;
+  scheduler::Scheduler scheduler(job, subtasks, config, transport, results);
   int byes = 0;
   bool shut_down = false;
   while (byes < size - 1) {

@@ -89,7 +89,7 @@ assert math.isnan(tasks[0]["start"])
 attempts = f["attempts"]
 assert h5py.check_enum_dtype(attempts.dtype["status"]) == {
     "running": 0, "done": 1, "failed": 2, "timed_out": 3, "spawn_failed": 4, "lost": 5,
-    "cancelled": 6}
+    "cancelled": 6, "superseded": 7, "interrupted": 8}
 assert list(attempts["status"]) == [3, 1]
 assert attempts.dtype["migrated"].kind == "b", attempts.dtype["migrated"]
 assert list(attempts["migrated"]) == [False, True]

@@ -44,9 +44,44 @@ TEST_P(BadDuration, Throws) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, BadDuration,
-                         ::testing::Values("", " ", "10 minutes", "10 m", "ten", "10x", "1h30", "-5", "-5s", "1.s",
-                                           ".5s", "1e3", "1M", "10min", "h", "1:60", "1:2:60", "1:2:3:4", "1:",
-                                           ":30", "1-", "-1:00", "1.5:00", "1-2-3", "inf", "nan", "5s-"));
+                         ::testing::Values("", " ", "10 minutes", "10 m", "ten", "10x", "1h30", "1.s",
+                                           ".5s", "1e3", "10min", "h", "1:60", "1:2:60", "1:2:3:4", "1:",
+                                           ":30", "1-", "1.5:00", "1-2-3", "inf", "nan", "5s-"));
+
+class NegativeDuration : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NegativeDuration, SaysSo) {
+  try {
+    parse_duration(GetParam());
+    FAIL() << "accepted '" << GetParam() << "'";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "duration '" + std::string(GetParam()) + "' is negative; it must be greater than zero");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Forms, NegativeDuration, ::testing::Values("-5", "-5s", "-1:00", "-1h30m"));
+
+TEST(ParseDuration, UpperCaseUnitsGetAHint) {
+  try {
+    parse_duration("1M");
+    FAIL();
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(),
+                 "cannot parse duration '1M' (examples: 90, 30s, 10m, 1h30m, 2:00:00; units are lower case: ms, s, m, h, d)");
+  }
+}
+
+TEST(ParseDuration, LongTextIsShortenedInTheMessage) {
+  const std::string text = "1" + std::string(400, '0') + "s";
+  try {
+    parse_duration(text);
+    FAIL();
+  } catch (const std::invalid_argument& error) {
+    EXPECT_EQ(std::string(error.what()), "cannot parse duration '" + text.substr(0, 40) +
+                                             "...' (examples: 90, 30s, 10m, 1h30m, 2:00:00)");
+  }
+}
 
 TEST(ParseDuration, MessageExample) {
   try {

@@ -104,14 +104,16 @@ TEST(Suggest, ClosestMatch) {
   EXPECT_EQ(closest_match("GPUS", keys), "gpus");
   EXPECT_EQ(closest_match("comand", keys), "command");
   EXPECT_EQ(closest_match("retires", keys), "retries");
-  EXPECT_EQ(closest_match("retry", keys), "");  // 3 edits in a 5-letter word is too far
+  EXPECT_EQ(closest_match("retry", keys), "retries");  // 3 edits, but the first 4 letters agree
+  EXPECT_EQ(closest_match("gpuss", {"gpus", "cost"}), "gpus");
+  EXPECT_EQ(closest_match("rety", keys), "");  // 3 edits in a 4-letter word, sharing only 3
   EXPECT_EQ(closest_match("outputtail", keys), "output_tail");
   EXPECT_EQ(closest_match("time_out", keys), "timeout");
   EXPECT_EQ(closest_match("resources", keys), "");
   EXPECT_EQ(closest_match("x", {"lr"}), "");  // a complete rewrite is no suggestion
   // A third of a long word: 3 edits in 12 letters still suggests; 3 in 8 does not.
   EXPECT_EQ(closest_match("learningrate", {"learning_rate_x"}), "learning_rate_x");
-  EXPECT_EQ(closest_match("abcdefgh", {"abcdefghxyz"}), "");
+  EXPECT_EQ(closest_match("abcdefgh", {"abxdefghyz"}), "");
   EXPECT_EQ(closest_match("x", {}), "");
 }
 

@@ -35,6 +35,14 @@ std::vector<Subtask> make_subtasks(int n, int retries = 0) {
   return subtasks;
 }
 
+SchedulerConfig greedy(int prefetch, int expected_workers = 0) {
+  SchedulerConfig config;
+  config.policy = Policy::greedy;
+  config.prefetch = prefetch;
+  config.expected_workers = expected_workers;
+  return config;
+}
+
 WorkerRecord worker(int rank) { return {rank, "host", rank - 1, "cpu", "", ""}; }
 
 comm::WorkerReport finished(const comm::TaskLaunch& launch, AttemptStatus status, int exit_code, double start,
@@ -59,7 +67,7 @@ struct SchedulerTest : ::testing::Test {
 };
 
 TEST_F(SchedulerTest, FillsEachWorkerUpToThePrefetchDepthInOneMessage) {
-  Scheduler scheduler(make_job(), make_subtasks(5), {2}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(5), greedy(2), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   scheduler.on_worker_joined(worker(2), 0.0);
   ASSERT_EQ(out.sent.size(), 2u);  // one batched AssignTasks per worker
@@ -73,7 +81,7 @@ TEST_F(SchedulerTest, FillsEachWorkerUpToThePrefetchDepthInOneMessage) {
 }
 
 TEST_F(SchedulerTest, UntilEveryExpectedWorkerJoinedEachGetsOneAttempt) {
-  Scheduler scheduler(make_job(), make_subtasks(6), {2, 2}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(6), greedy(2, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   EXPECT_EQ(out.launches_to(1).size(), 1u);
   scheduler.on_worker_joined(worker(2), 0.0);
@@ -82,7 +90,7 @@ TEST_F(SchedulerTest, UntilEveryExpectedWorkerJoinedEachGetsOneAttempt) {
 }
 
 TEST_F(SchedulerTest, IdleWorkersGetWorkBeforeBusyOnesQueueMore) {
-  Scheduler scheduler(make_job(), make_subtasks(8), {3}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(8), greedy(3), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   scheduler.on_worker_joined(worker(2), 0.0);
   auto first = out.launches_to(1);
@@ -97,7 +105,7 @@ TEST_F(SchedulerTest, IdleWorkersGetWorkBeforeBusyOnesQueueMore) {
 }
 
 TEST_F(SchedulerTest, RendersTheLaunchWithParametersBuiltinsAndEnvironment) {
-  Scheduler scheduler(make_job(), make_subtasks(1), {2}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(1), greedy(2), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   auto launches = out.launches_to(1);
   ASSERT_EQ(launches.size(), 1u);
@@ -114,7 +122,7 @@ TEST_F(SchedulerTest, RendersTheLaunchWithParametersBuiltinsAndEnvironment) {
 }
 
 TEST_F(SchedulerTest, TopsUpAWorkerAsItReportsAndFinishesWhenAllAreDone) {
-  Scheduler scheduler(make_job(), make_subtasks(3), {1}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(3), greedy(1), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   for (int i = 0; i < 3; ++i) {
     auto launches = out.launches_to(1);
@@ -131,7 +139,7 @@ TEST_F(SchedulerTest, TopsUpAWorkerAsItReportsAndFinishesWhenAllAreDone) {
 }
 
 TEST_F(SchedulerTest, MarksARunningTaskWhenTheWorkerReportsItsStart) {
-  Scheduler scheduler(make_job(), make_subtasks(1), {1}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(1), greedy(1), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   auto launch = out.launches_to(1).at(0);
   comm::WorkerReport report;
@@ -143,7 +151,7 @@ TEST_F(SchedulerTest, MarksARunningTaskWhenTheWorkerReportsItsStart) {
 }
 
 TEST_F(SchedulerTest, RetriesAFailedTaskOnAnotherWorkerThenGivesUp) {
-  Scheduler scheduler(make_job(), make_subtasks(1, /*retries=*/1), {1}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(1, /*retries=*/1), greedy(1), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   scheduler.on_worker_joined(worker(2), 0.0);
   auto first = out.launches_to(1).at(0);
@@ -170,7 +178,7 @@ TEST_F(SchedulerTest, RetriesAFailedTaskOnAnotherWorkerThenGivesUp) {
 }
 
 TEST_F(SchedulerTest, RetriesOnTheSameWorkerWhenItIsTheOnlyOne) {
-  Scheduler scheduler(make_job(), make_subtasks(1, 2), {1}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(1, 2), greedy(1), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   auto first = out.launches_to(1).at(0);
   scheduler.on_report(1, finished(first, AttemptStatus::timed_out, 143, 0, 1), 1.0);
@@ -184,7 +192,7 @@ TEST_F(SchedulerTest, RetriesOnTheSameWorkerWhenItIsTheOnlyOne) {
 }
 
 TEST_F(SchedulerTest, AFailureDoesNotStopTheOtherSubtasks) {
-  Scheduler scheduler(make_job(), make_subtasks(3), {3}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(3), greedy(3), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   auto launches = out.launches_to(1);
   ASSERT_EQ(launches.size(), 3u);
@@ -197,7 +205,7 @@ TEST_F(SchedulerTest, AFailureDoesNotStopTheOtherSubtasks) {
 }
 
 TEST_F(SchedulerTest, IgnoresALateDuplicateResult) {
-  Scheduler scheduler(make_job(), make_subtasks(2), {1}, out, results);
+  Scheduler scheduler(make_job(), make_subtasks(2), greedy(1), out, results);
   scheduler.on_worker_joined(worker(1), 0.0);
   auto launch = out.launches_to(1).at(0);
   scheduler.on_report(1, finished(launch, AttemptStatus::done, 0, 0, 1), 1.0);
@@ -207,7 +215,7 @@ TEST_F(SchedulerTest, IgnoresALateDuplicateResult) {
 }
 
 TEST_F(SchedulerTest, AJobWithNoSubtasksIsFinishedAtOnce) {
-  Scheduler scheduler(make_job(), {}, {2}, out, results);
+  Scheduler scheduler(make_job(), {}, greedy(2), out, results);
   EXPECT_TRUE(scheduler.finished());
 }
 

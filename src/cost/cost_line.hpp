@@ -1,0 +1,39 @@
+// The per-class line t = a + b * cost, fitted robustly to a window of (cost, seconds) samples.
+#pragma once
+
+#include <span>
+#include <vector>
+
+namespace fastgpu::cost {
+
+/** @brief t = intercept + slope * cost. */
+struct CostLine {
+  double intercept = 0;
+  double slope = 1;
+  double at(double cost) const { return intercept + slope * cost; }
+};
+
+struct CostSample {
+  double cost = 0;
+  double seconds = 0;
+};
+
+/** @brief Reusable storage for fit_cost_line(). */
+struct CostLineScratch {
+  std::vector<double> costs;
+  std::vector<double> seconds;
+  std::vector<double> values;
+  std::vector<double> pairs;
+};
+
+/**
+ * @brief A robust fit of seconds = a + b * cost (a, b >= 0) to @p samples (cost >= 0):
+ * b is the Theil–Sen slope, a the median residual. Where that leaves a < 0, or all costs are equal,
+ * the line goes through the origin with b = median(seconds / cost). Where every cost is 0,
+ * a = median(seconds) and b = @p fallback_slope. No samples: a = 0, b = @p fallback_slope.
+ * A single outlier among n samples moves the result by about one rank of the data; fewer than
+ * about 29% outliers cannot carry it away.
+ */
+CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slope, CostLineScratch& scratch);
+
+}  // namespace fastgpu::cost

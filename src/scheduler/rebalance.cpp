@@ -1,0 +1,58 @@
+// The periodic rebalance round: predict when each worker finishes what it holds, and move queued
+// attempts from the latest to the earliest while the predicted gain beats a margin.
+#include <algorithm>
+
+#include "scheduler/scheduler.hpp"
+
+namespace fastgpu::scheduler {
+
+void Scheduler::rebalance(double now) {
+  if (workers_.size() < 2) return;
+  std::map<int, double> finish;
+  for (const auto& [rank, worker] : workers_) finish[rank] = ready_time(worker, now);
+
+  std::map<int, comm::RetractTasks> retracts;
+  double total_gain = 0;
+  int moves = 0;
+  const int max_moves = static_cast<int>(std::min<std::size_t>(64, workers_.size()));
+  while (moves < max_moves) {
+    auto [late_it, early_it] = std::minmax_element(finish.begin(), finish.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second;
+    });
+    std::swap(late_it, early_it);  // minmax gives (min, max): late is the max
+    WorkerState& late = workers_.at(late_it->first);
+    WorkerState& early = workers_.at(early_it->first);
+
+    // The last attempt in the late worker's queue that may move: queued, not already moved once
+    // (hysteresis: a migrated attempt never moves again), not a speculative copy.
+    LiveAttempt* candidate = nullptr;
+    std::uint32_t task = 0;
+    for (auto ref = late.queue.rbegin(); ref != late.queue.rend() && !candidate; ++ref) {
+      LiveAttempt* live = find_live(ref->task, ref->attempt);
+      if (live && live->phase == Phase::queued && !live->migrated && !live->speculative) {
+        candidate = live;
+        task = ref->task;
+      }
+    }
+    if (!candidate) break;
+    const double here = predict(late, task), there = predict(early, task);
+    const double late_after = late_it->second - here, early_after = early_it->second + there;
+    const double gain = late_it->second - std::max(late_after, early_after);
+    if (gain <= std::max(0.1 * here, 2 * config_.latency_s)) break;
+
+    candidate->phase = Phase::retracting;
+    candidate->retract_to = early.info.rank;
+    retracts[late.info.rank].attempts.push_back({task, candidate->attempt});
+    sink_.add_event({now, "retract", task, late.info.rank, early.info.rank, "predicted gain " + std::to_string(gain) + " s"});
+    late_it->second = late_after;
+    early_it->second = early_after;
+    total_gain += gain;
+    ++moves;
+  }
+  if (moves == 0) return;
+  sink_.add_event({now, "rebalance", -1, -1, -1,
+                   "moves=" + std::to_string(moves) + " predicted_gain_s=" + std::to_string(total_gain)});
+  for (const auto& [rank, retract] : retracts) out_.send(rank, retract);
+}
+
+}  // namespace fastgpu::scheduler

@@ -1,0 +1,144 @@
+// Medians, weighted medians, MAD, Theil–Sen and the robust cost line.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "cost/cost_line.hpp"
+#include "cost/robust_stats.hpp"
+
+namespace fastgpu::cost {
+namespace {
+
+TEST(Median, OddEvenAndEmpty) {
+  std::vector<double> odd{5, 1, 3};
+  EXPECT_DOUBLE_EQ(median(odd), 3);
+  std::vector<double> even{4, 1, 3, 2};
+  EXPECT_DOUBLE_EQ(median(even), 2.5);
+  std::vector<double> none;
+  EXPECT_TRUE(std::isnan(median(none)));
+}
+
+TEST(WeightedMedian, EqualWeightsIsTheMedian) {
+  std::vector<WeightedValue> v{{5, 1}, {1, 1}, {3, 1}};
+  EXPECT_DOUBLE_EQ(weighted_median(v), 3);
+}
+
+TEST(WeightedMedian, AHeavyValueWins) {
+  std::vector<WeightedValue> v{{1, 1}, {2, 1}, {10, 3}};
+  EXPECT_DOUBLE_EQ(weighted_median(v), 10);
+}
+
+TEST(WeightedMedian, AValueBelowHalfTheWeightMovesItAtMostOneRank) {
+  // Decayed weights 1, .75, .5625, ... as the cost model uses them; the newest is a spike.
+  std::vector<WeightedValue> v;
+  double w = 1;
+  v.push_back({1000, w});
+  for (int i = 0; i < 31; ++i) {
+    w *= 0.75;
+    v.push_back({1.0 + 0.01 * i, w});
+  }
+  const double m = weighted_median(v);
+  EXPECT_LT(m, 1.05);
+}
+
+TEST(WeightedMedian, ExactHalfAveragesTheTwoMiddleValues) {
+  std::vector<WeightedValue> v{{1, 1}, {3, 1}};
+  EXPECT_DOUBLE_EQ(weighted_median(v), 2);
+  std::vector<WeightedValue> none;
+  EXPECT_TRUE(std::isnan(weighted_median(none)));
+}
+
+TEST(WeightedMad, DeviationFromCenter) {
+  std::vector<WeightedValue> v{{1, 1}, {2, 1}, {3, 1}, {4, 1}, {100, 1}};
+  EXPECT_DOUBLE_EQ(weighted_mad(v, 3), 1);
+}
+
+TEST(TheilSen, ExactLineAndOutliers) {
+  std::vector<double> x, y;
+  std::vector<double> scratch;
+  for (int i = 0; i < 30; ++i) {
+    x.push_back(i);
+    y.push_back(2 + 0.5 * i);
+  }
+  double slope = 0;
+  ASSERT_TRUE(theil_sen_slope(x, y, scratch, slope));
+  EXPECT_NEAR(slope, 0.5, 1e-12);
+  for (int i = 0; i < 30; i += 5) y[static_cast<std::size_t>(i)] *= 40;  // 20% wild outliers
+  ASSERT_TRUE(theil_sen_slope(x, y, scratch, slope));
+  EXPECT_NEAR(slope, 0.5, 0.1);
+}
+
+TEST(TheilSen, NoDistinctXHasNoSlope) {
+  std::vector<double> x{2, 2, 2}, y{1, 2, 3};
+  std::vector<double> scratch;
+  double slope = 7;
+  EXPECT_FALSE(theil_sen_slope(x, y, scratch, slope));
+  EXPECT_EQ(slope, 7);
+}
+
+TEST(TheilSen, LargeInputsUseABoundedNumberOfPairs) {
+  std::vector<double> x, y;
+  std::vector<double> scratch;
+  for (int i = 0; i < 2000; ++i) {
+    x.push_back((i * 7919) % 2000);
+    y.push_back(1 + 3.0 * x.back());
+  }
+  double slope = 0;
+  ASSERT_TRUE(theil_sen_slope(x, y, scratch, slope));
+  EXPECT_NEAR(slope, 3, 1e-9);
+  EXPECT_LE(scratch.size(), 2000u);  // each point with its next neighbour: n pairs
+}
+
+TEST(CostLineFit, NoSamplesIsTheFallback) {
+  CostLineScratch scratch;
+  const CostLine line = fit_cost_line({}, 0.25, scratch);
+  EXPECT_EQ(line.intercept, 0);
+  EXPECT_EQ(line.slope, 0.25);
+}
+
+TEST(CostLineFit, RecoversInterceptAndSlope) {
+  CostLineScratch scratch;
+  std::vector<CostSample> samples;
+  for (int i = 1; i <= 20; ++i) samples.push_back({double(i), 2 + 0.5 * i});
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_NEAR(line.intercept, 2, 1e-9);
+  EXPECT_NEAR(line.slope, 0.5, 1e-9);
+}
+
+TEST(CostLineFit, EqualCostsGoThroughTheOrigin) {
+  CostLineScratch scratch;
+  std::vector<CostSample> samples{{4, 8}, {4, 9}, {4, 100}, {4, 7}};
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_EQ(line.intercept, 0);
+  EXPECT_NEAR(line.at(4), 8.5, 1e-9);  // the median, the 100 s spike ignored
+}
+
+TEST(CostLineFit, ZeroCostsAreAllIntercept) {
+  CostLineScratch scratch;
+  std::vector<CostSample> samples{{0, 3}, {0, 5}, {0, 4}};
+  const CostLine line = fit_cost_line(samples, 0.5, scratch);
+  EXPECT_NEAR(line.intercept, 4, 1e-12);
+  EXPECT_EQ(line.slope, 0.5);
+}
+
+TEST(CostLineFit, ANegativeInterceptFallsBackToProportional) {
+  CostLineScratch scratch;
+  std::vector<CostSample> samples;
+  for (int i = 1; i <= 10; ++i) samples.push_back({double(i), -1 + 1.0 * i});
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_EQ(line.intercept, 0);
+  EXPECT_GT(line.slope, 0);
+}
+
+TEST(CostLineFit, TimeThatFallsWithCostIsFlat) {
+  CostLineScratch scratch;
+  std::vector<CostSample> samples;
+  for (int i = 1; i <= 10; ++i) samples.push_back({double(i), 20.0 - i});
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_EQ(line.slope, 0);
+  EXPECT_NEAR(line.intercept, 14.5, 1e-9);
+}
+
+}  // namespace
+}  // namespace fastgpu::cost
