@@ -15,7 +15,8 @@ As a module (needs h5py and NumPy; Debian: python3-h5py python3-numpy)::
     r.metrics                            # /outputs/metrics: attempt, task, name, value
     r.task_metrics()[3]                  # {"loss": 0.12, ...} of row 3's last successful attempt
     rows = r.table()                     # one dict per subtask, like `fastgpu inspect --tasks-csv`
-    r.workers, r.events, r.telemetry     # telemetry: None when the file has no /telemetry
+    r.workers, r.events                  # /workers, /events
+    r.model, r.telemetry                 # dicts of arrays / an array; None when the file has none
 
 Every table is a NumPy structured array with the file's field names; variable-length strings
 are decoded (UTF-8) to fixed-width str fields, enums (task_status, attempt_status) to their
@@ -121,8 +122,9 @@ class Results:
     """Everything in one results file. Attributes:
 
     path, job (dict), tasks, attempts, workers, events, metrics (structured arrays),
-    params (list of dicts, one per /tasks row), telemetry (None, an array, or a dict of arrays
-    when /telemetry is a group), stdout / stderr (arrays of str, only with load(outputs=True)).
+    params (list of dicts, one per /tasks row), model (the /model tables as a dict of arrays, or
+    None), telemetry (None, an array, or a dict of arrays when /telemetry is a group),
+    stdout / stderr (arrays of str, only with load(outputs=True)).
     """
 
     def __init__(self, path: str, outputs: bool = False):
@@ -142,6 +144,7 @@ class Results:
             self.workers = table("workers", _WORKERS)
             self.events = table("events", _EVENTS)
             self.metrics = table("outputs/metrics", _METRICS)
+            self.model = _read_group(f["model"]) if "model" in f and isinstance(f["model"], h5py.Group) else None
             self.telemetry = None
             if "telemetry" in f:
                 item = f["telemetry"]

@@ -16,6 +16,7 @@ packages=(
   chromium                              # tests render `inspect --gantt` SVGs headless
   parallel                              # benchmark baseline (GNU parallel)
   procps                                # pkill, used by a test to clean up
+  clang libclang-rt-14-dev              # scripts/fuzz.sh: clang and libFuzzer's runtime
 )
 
 missing=()

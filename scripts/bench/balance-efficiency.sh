@@ -78,7 +78,7 @@ echo "# date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "# machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
 echo "# tools:   $(mpirun --version | head -1), $("$fastgpu" --version 2>/dev/null || echo 'fastgpu ?')"
 for w in $workloads; do
-  echo "# workload $("$py" scripts/bench/make-workload.py "$w" -n "$n" -o "$dir/$w.toml" | head -1)"
+  echo "# workload $("$py" scripts/bench/make-workload.py "$w" -n "$n" -o "$dir/$w.toml" | sed -n 1p)"
 done
 echo
 

@@ -9,15 +9,20 @@ namespace fastgpu::app {
 struct RunOptions {
   std::string job_file;
   std::optional<std::string> output;  ///< -o: overrides [job] output
-  bool force = false;                 ///< overwrite an existing results file
+  bool force = false;                 ///< overwrite an existing results file (with resume: accept a changed job file)
+  bool resume = false;                ///< --resume: run only the subtasks the results file does not show done
   bool quiet = false;                 ///< only errors
   int workers = 0;                    ///< worker threads without mpirun; 0 = number of visible GPUs, else 1
   int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks
+  double stop_grace_s = 30;           ///< --grace: SIGTERM -> SIGKILL delay for subtasks running at a stop
   std::string policy = "cost";        ///< cost, greedy or static
   double rebalance_interval_s = 0;    ///< 0 = adaptive
   bool speculation = true;            ///< speculative copies of the last subtasks (cost policy)
   std::optional<std::string> history; ///< an earlier run's results file whose /model seeds the cost model
+  /// A program that runs `PROGRAM guard-children` as worker::run_child_guard() (the fastgpu binary
+  /// sets itself): each worker process starts one so its subtasks die with it. Empty: no guard.
+  std::string child_guard_exe;
 };
 
 /// `fastgpu run`: under mpirun (more than one rank) rank 0 schedules and the others work;

@@ -24,9 +24,29 @@ PreparedJob prepare_job(const RunOptions& options) {
   }
   if (options.output) prepared.job.output = *options.output;
   prepared.output = prepared.job.output;
-  if (std::filesystem::exists(prepared.output) && !options.force) {
+  if (options.resume) {
+    if (!std::filesystem::exists(prepared.output)) {
+      throw UsageError("--resume: results file '" + prepared.output.string() + "' does not exist (nothing to resume)");
+    }
+    try {
+      prepared.previous = io::read_results(prepared.output);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--resume: cannot resume from '") + prepared.output.string() + "': " + e.what());
+    }
+    if (prepared.previous->job.spec != prepared.job.source_text && !options.force) {
+      throw UsageError("--resume: job file '" + options.job_file + "' changed since '" + prepared.output.string() +
+                       "' was written; pass --force to resume anyway (results are kept only for subtasks whose "
+                       "id and parameters are unchanged)");
+    }
+    if (!options.history) {
+      try {
+        prepared.history = io::read_model(prepared.output);  // a finished run's model: a good prior
+      } catch (const Error&) {
+      }
+    }
+  } else if (std::filesystem::exists(prepared.output) && !options.force) {
     throw UsageError("results file '" + prepared.output.string() +
-                     "' already exists; pass --force to overwrite it");
+                     "' already exists; pass --resume to continue it or --force to overwrite it");
   }
   if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
   prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();

@@ -17,10 +17,13 @@ struct PreparedJob {
   std::vector<Subtask> subtasks;
   std::filesystem::path output;
   std::optional<CostModelSnapshot> history;  ///< from --history
+  std::optional<Results> previous;           ///< --resume: the results file as the earlier run left it
 };
 
 /// Loads and expands the job, resolves -o and {output_dir}, refuses an existing results file
-/// unless --force. Throws JobFileError / UsageError (exit 2).
+/// unless --force or --resume. With --resume reads that file (missing, foreign or damaged: a
+/// UsageError) and refuses it if it records a different job file text, unless --force. Throws
+/// JobFileError / UsageError (exit 2).
 PreparedJob prepare_job(const RunOptions& options);
 
 /// The /job attributes of a run starting now.

@@ -3,7 +3,10 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <functional>
+#include <optional>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -12,10 +15,13 @@
 #include "app/exit_codes.hpp"
 #include "app/prepared_job.hpp"
 #include "app/run_report.hpp"
+#include "app/resume.hpp"
 #include "app/scheduler_loop.hpp"
+#include "app/stop_signals.hpp"
 #include "comm/in_process_transport.hpp"
 #include "comm/mpi_transport.hpp"
 #include "device/device_binding.hpp"
+#include "worker/child_guard.hpp"
 #include "worker/synthetic_kernels.hpp"
 #include "worker/worker_loop.hpp"
 
@@ -42,13 +48,37 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
   if (binding.gpu) config.env.emplace_back("CUDA_VISIBLE_DEVICES", *binding.gpu);
   config.env.emplace_back("FASTGPU_WORKER", std::to_string(rank));
   config.kill_grace_s = options.kill_grace_s;
+  config.stop_grace_s = options.stop_grace_s;
   config.kernels.slowdown = worker::slowdown_for_rank(std::getenv("FASTGPU_SLOWDOWN"), rank);
   return config;
 }
 
+// Between the scheduler and the writer on a resumed run: a worker already listed in /workers
+// with the same host and device is not listed twice.
+class ResumeSink final : public ResultsSink {
+ public:
+  ResumeSink(ResultsSink& writer, const std::vector<WorkerRecord>& known) : writer_(writer), known_(known) {}
+  void add_worker(const WorkerRecord& worker) override {
+    for (const auto& k : known_) {
+      if (k.rank == worker.rank && k.host == worker.host && k.device == worker.device) return;
+    }
+    writer_.add_worker(worker);
+  }
+  void update_task(std::size_t index, const TaskRecord& task) override { writer_.update_task(index, task); }
+  void add_attempt(const AttemptRecord& attempt) override { writer_.add_attempt(attempt); }
+  void add_event(const EventRecord& event) override { writer_.add_event(event); }
+
+ private:
+  ResultsSink& writer_;
+  std::vector<WorkerRecord> known_;
+};
+
 // Creates the results file, runs the scheduler over `transport` and prints the summary.
+// `abandon` runs after the file is finished when a second stop signal cut the run short.
 int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
-                  const RunOptions& options, double started_unix) {
+                  const RunOptions& options, double started_unix, const ResumePlan* resume,
+                  const std::function<void()>& abandon) {
+  const double run_began = unix_now();
   std::filesystem::create_directories(prepared.job.output_dir);
   scheduler::SchedulerConfig config;
   config.policy = scheduler::parse_policy(options.policy);
@@ -56,19 +86,52 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   config.expected_workers = transport.size() - 1;
   config.rebalance_interval_s = options.rebalance_interval_s;
   config.speculation = options.speculation;
-  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, config, transport, writer,
+  std::optional<ResumeSink> resume_sink;
+  if (resume) resume_sink.emplace(writer, resume->workers);
+  ResultsSink& sink = resume_sink ? static_cast<ResultsSink&>(*resume_sink) : writer;
+  scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, config, transport, sink,
                                  prepared.history ? &*prepared.history : nullptr);
-  drive_scheduler(transport, scheduler, writer, started_unix);
+  if (resume) scheduler.resume_from(resume->records, resume->next_attempts);
+  const DriveOutcome outcome = drive_scheduler(transport, scheduler, writer, started_unix, stop_requests);
   writer.write_model(scheduler.model_snapshot());
   const double finished_unix = unix_now();
-  const int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - started_unix,
-                                 options.quiet);
-  writer.finish(code == kExitOk ? "done" : "failed", iso_time(finished_unix));
+  int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - run_began, options.quiet);
+  if (outcome != DriveOutcome::finished) {
+    code = kExitStopped;
+    std::cerr << "fastgpu: stopped by a signal" << (outcome == DriveOutcome::abandoned ? " (at once)" : "")
+              << "; continue with: fastgpu run " << options.job_file << " -o " << prepared.output.string()
+              << " --resume" << std::endl;
+  }
+  writer.finish(code == kExitOk ? "done" : code == kExitStopped ? "stopped" : "failed", iso_time(finished_unix));
+  if (outcome == DriveOutcome::abandoned && abandon) abandon();
   return code;
 }
 
+// --resume: builds the new file under a temporary name from the old one's records, then renames
+// it over the old one (atomic: OUT.h5 is always one complete file, old or new).
+std::unique_ptr<io::ResultsWriter> create_resumed_writer(const PreparedJob& prepared, const ResumePlan& plan,
+                                                         const std::string& transport) {
+  JobInfo info = make_job_info(prepared, plan.old_job.started_unix, transport);
+  info.started = plan.old_job.started;
+  const auto temp = resume_temp_path(prepared.output);
+  auto writer = io::ResultsWriter::create(temp, info, plan.records, /*overwrite=*/true);
+  replay(plan, *writer);
+  writer->add_event({unix_now() - plan.old_job.started_unix, "resume", -1, -1, -1,
+                     std::to_string(plan.done) + " of " + std::to_string(plan.records.size()) +
+                         " subtasks already done" +
+                         (plan.dropped ? "; " + std::to_string(plan.dropped) + " earlier subtasks dropped" : "")});
+  writer->flush();
+  std::filesystem::rename(temp, prepared.output);
+  return writer;
+}
+
 std::unique_ptr<io::ResultsWriter> create_writer(const PreparedJob& prepared, double started_unix,
-                                                 const std::string& transport, bool force) {
+                                                 const std::string& transport, bool force,
+                                                 std::optional<ResumePlan>& resume) {
+  if (prepared.previous) {
+    resume = plan_resume(*prepared.previous, scheduler::Scheduler::initial_records(prepared.subtasks));
+    return create_resumed_writer(prepared, *resume, transport);
+  }
   return io::ResultsWriter::create(prepared.output, make_job_info(prepared, started_unix, transport),
                                    scheduler::Scheduler::initial_records(prepared.subtasks), force);
 }
@@ -81,8 +144,12 @@ int run_in_process(const RunOptions& options) {
   for (int i = 0; i < workers; ++i) {
     configs.push_back(worker_config(i + 1, i, device::bind_worker(i, gpus, host_name()), options));
   }
-  const double started_unix = unix_now();
-  auto writer = create_writer(prepared, started_unix, "threads", options.force);
+  std::optional<ResumePlan> resume;
+  auto writer = create_writer(prepared, unix_now(), "threads", options.force, resume);
+  // A resumed run keeps the first run's clock, so all times in the file share one origin.
+  const double started_unix = resume ? resume->old_job.started_unix : unix_now();
+  for (auto& config : configs) config.stop_grace_s = options.stop_grace_s;
+  if (!options.child_guard_exe.empty()) worker::start_child_guard(options.child_guard_exe);
   if (!options.quiet) print_start_line(std::cout, prepared, workers, "threads");
 
   comm::InProcessHub hub(workers + 1);
@@ -98,7 +165,14 @@ int run_in_process(const RunOptions& options) {
       }
     });
   }
-  return run_scheduler(hub.endpoint(0), prepared, *writer, options, started_unix);
+  // A second signal: the file is finished; kill the subtasks and leave without the workers.
+  auto abandon = [] {
+    worker::signal_guarded_children(SIGKILL);
+    std::cout.flush();
+    std::_Exit(kExitStopped);
+  };
+  return run_scheduler(hub.endpoint(0), prepared, *writer, options, started_unix, resume ? &*resume : nullptr,
+                       abandon);
 }
 
 // Every rank reports whether its part of the start-up went well; all go on only if all did.
@@ -133,11 +207,13 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
   int status = kExitOk;
   PreparedJob prepared;
   std::unique_ptr<io::ResultsWriter> writer;
+  std::optional<ResumePlan> resume;
   worker::WorkerConfig config;
   try {
     if (rank == 0) {
       prepared = prepare_job(options);
-      writer = create_writer(prepared, started_unix, "mpi", options.force);
+      writer = create_writer(prepared, started_unix, "mpi", options.force, resume);
+      if (resume) started_unix = resume->old_job.started_unix;
     } else {
       config = worker_config(rank, local, device::bind_worker(local, device::visible_gpus(), host_name()), options);
     }
@@ -146,7 +222,7 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
   }
   status = agree_on_status(status);
   if (status != kExitOk) {
-    if (writer) {  // a start-up that failed elsewhere leaves no file behind to block a rerun
+    if (writer && !resume) {  // a start-up that failed elsewhere leaves no file behind to block a rerun
       writer.reset();
       std::filesystem::remove(prepared.output);
     }
@@ -159,10 +235,17 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
     comm::MpiTransport transport(MPI_COMM_WORLD);
     if (rank == 0) {
       if (!options.quiet) print_start_line(std::cout, prepared, size - 1, "mpi, " + std::to_string(size) + " ranks");
-      code = run_scheduler(transport, prepared, *writer, options, started_unix);
+      auto abandon = [] { MPI_Abort(MPI_COMM_WORLD, kExitStopped); };
+      code = run_scheduler(transport, prepared, *writer, options, started_unix, resume ? &*resume : nullptr, abandon);
     } else {
       config.job_start_unix = started_unix;
-      worker::run_worker(transport, config);
+      config.stop_requests = stop_requests;
+      if (!options.child_guard_exe.empty()) worker::start_child_guard(options.child_guard_exe);
+      if (!worker::run_worker(transport, config)) {
+        // A stop signal and no word from rank 0 long after: it is gone. Do not wait on it.
+        std::cerr << "fastgpu: rank " << rank << ": no shutdown from rank 0 after a stop signal; exiting" << std::endl;
+        std::_Exit(kExitStopped);
+      }
     }
   }
   // Every rank exits with the job's code, so mpirun and srun report it whichever rank they read.
@@ -200,6 +283,7 @@ int run_under_mpi(const RunOptions& options) {
 }  // namespace
 
 int run_job(const RunOptions& options) {
+  install_stop_handlers();
   if (launched_by_mpi()) return run_under_mpi(options);
   try {
     return run_in_process(options);

@@ -9,14 +9,17 @@
 namespace fastgpu::app {
 namespace {
 constexpr double kFlushInterval_s = 1.0;
+// The longest rank 0 waits in one receive, so a stop signal is acted on promptly.
+constexpr double kMaxWait_s = 0.1;
 
 std::chrono::milliseconds until(double now, double at) {
   return std::chrono::milliseconds(static_cast<long>(std::ceil(std::max(at - now, 0.0) * 1000)));
 }
 }  // namespace
 
-void drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
-                     double job_start_unix) {
+DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
+                             double job_start_unix, const std::function<int()>& stop_requests) {
+  auto requests = [&] { return stop_requests ? stop_requests() : 0; };
   double now = worker::seconds_since(job_start_unix);
   double next_flush = now + kFlushInterval_s;
   int byes = 0;
@@ -32,7 +35,8 @@ void drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler
     }
   };
   auto step = [&] {
-    auto envelope = transport.receive(until(now, std::min(next_flush, scheduler.next_wakeup())));
+    auto envelope =
+        transport.receive(until(now, std::min({next_flush, scheduler.next_wakeup(), now + kMaxWait_s})));
     now = worker::seconds_since(job_start_unix);
     if (envelope) handle(*envelope);
     scheduler.on_tick(now);
@@ -42,12 +46,21 @@ void drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler
     }
   };
 
-  while (!scheduler.finished()) step();
+  while (!scheduler.finished() && requests() == 0) step();
+  if (!scheduler.finished()) scheduler.stop(now, "stop signal");
   // Every worker rank, joined or not yet, is told to stop; a late hello is answered by this too.
   const int workers = transport.size() - 1;
   for (int rank = 1; rank <= workers; ++rank) transport.send(rank, comm::Shutdown{});
-  while (byes < workers) step();
+  while (byes < workers) {
+    if (requests() >= 2) {  // a second signal: do not wait for the workers' grace periods
+      scheduler.abandon_running(now);
+      writer.flush();
+      return DriveOutcome::abandoned;
+    }
+    step();
+  }
   writer.flush();
+  return scheduler.stopping() ? DriveOutcome::stopped : DriveOutcome::finished;
 }
 
 }  // namespace fastgpu::app

@@ -2,15 +2,25 @@
 // the results file at least once a second, and shuts the workers down at the end.
 #pragma once
 
+#include <functional>
+
 #include "comm/transport.hpp"
 #include "io/results_writer.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fastgpu::app {
 
+enum class DriveOutcome {
+  finished,  ///< every subtask done or failed; every worker said goodbye
+  stopped,   ///< a stop was requested; the workers stopped their attempts and said goodbye
+  abandoned, ///< a second stop request: returned at once, workers may still be running
+};
+
 /// Runs until every subtask is done or failed, then sends Shutdown to every worker rank and waits
-/// for each one's goodbye. Times are seconds since `job_start_unix`.
-void drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
-                     double job_start_unix);
+/// for each one's goodbye. Times are seconds since `job_start_unix`. `stop_requests` (may be
+/// empty) is polled at least every 100 ms: 1 stops the run (no new subtasks, Shutdown to the
+/// workers, wait for their goodbyes), 2 or more returns at once.
+DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
+                             double job_start_unix, const std::function<int()>& stop_requests = {});
 
 }  // namespace fastgpu::app

@@ -1,5 +1,6 @@
 // The `fastgpu` command: parses arguments with Boost.Program_options and calls the library.
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "app/exit_codes.hpp"
 #include "device/device_binding.hpp"
 #include "fastgpu/config.hpp"
+#include "worker/child_guard.hpp"
 
 namespace po = boost::program_options;
 using namespace fastgpu::app;
@@ -50,7 +52,10 @@ int run_command(const std::vector<std::string>& args) {
   options.add_options()("help,h", "show this help")(
       "job", po::value(&run.job_file)->required(), "job file (TOML)")(
       "output,o", po::value(&output), "results file (default: the job's [job] output, else <name>.h5)")(
-      "force", po::bool_switch(&run.force), "overwrite an existing results file")(
+      "force", po::bool_switch(&run.force),
+      "overwrite an existing results file (with --resume: resume although the job file changed)")(
+      "resume", po::bool_switch(&run.resume),
+      "continue the run recorded in the results file: run only the subtasks not done there")(
       "workers", po::value(&run.workers), "worker threads when not under mpirun (default: visible GPUs, else 1)")(
       "policy", po::value(&run.policy)->default_value("cost"),
       "placement: cost (predicted earliest finish, rebalance, speculation), greedy, static")(
@@ -62,9 +67,11 @@ int run_command(const std::vector<std::string>& args) {
       "attempts in flight per worker, running + queued (default: 2 for greedy/static; cost adapts, up to 32)")(
       "kill-grace", po::value(&run.kill_grace_s)->default_value(5),
       "seconds between SIGTERM and SIGKILL when a subtask times out")(
+      "grace", po::value(&run.stop_grace_s)->default_value(30),
+      "on SIGTERM/SIGINT/SIGUSR1: seconds running subtasks get between SIGTERM and SIGKILL")(
       "quiet,q", po::bool_switch(&run.quiet), "print only errors");
   auto values = parse(args, options, "job");
-  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--force] [--policy cost|greedy|static] [--workers N] [--quiet]")) {
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--policy cost|greedy|static] [--workers N] [--quiet]")) {
     return kExitOk;
   }
   if (values.count("output")) run.output = output;
@@ -75,6 +82,9 @@ int run_command(const std::vector<std::string>& args) {
   }
   if (values.count("workers") && run.workers < 1) throw po::error("--workers must be at least 1");
   if (values.count("prefetch") && run.prefetch < 1) throw po::error("--prefetch must be at least 1");
+  if (run.stop_grace_s < 0) throw po::error("--grace must not be negative");
+  std::error_code no_exe;  // this binary answers `guard-children` (worker/child_guard.hpp)
+  run.child_guard_exe = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
   return run_job(run);
 }
 
@@ -120,6 +130,7 @@ int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
     if (command == "run") return run_command(args);
+    if (command == "guard-children") return fastgpu::worker::run_child_guard();  // internal: worker/child_guard.hpp
     if (command == "validate") return validate_command(args);
     if (command == "inspect") return inspect_command(args);
     if (command == "--version" || command == "version") {

@@ -235,7 +235,10 @@ void CostModel::observe(int worker_rank, int class_id, double cost, double secon
   if (class_id < 0 || static_cast<std::size_t>(class_id) >= classes_.size()) {
     throw std::out_of_range("cost model: unknown task class id " + std::to_string(class_id));
   }
-  if (ensure_worker(worker_rank)) match_history(worker_rank);
+  if (ensure_worker(worker_rank)) {  // never declared: matched by rank alone
+    match_history(worker_rank);
+    refresh_worker(worker_rank);
+  }
   if (!std::isfinite(cost) || !finite_nonnegative(seconds)) return;  // nothing to learn from
   cost = std::max(cost, 0.0);
   const auto c = static_cast<std::size_t>(class_id);

@@ -102,7 +102,9 @@ void Scheduler::split_static() {
   std::size_t k = 0;
   for (const auto& [rank, worker] : workers_) {
     auto& block = own_[rank];
-    for (std::size_t task = k * n / w; task < (k + 1) * n / w; ++task) block.push_back(static_cast<std::uint32_t>(task));
+    for (std::size_t task = k * n / w; task < (k + 1) * n / w; ++task) {
+      if (records_[task].status != TaskStatus::done) block.push_back(static_cast<std::uint32_t>(task));  // resume
+    }
     ++k;
   }
   split_done_ = true;
@@ -121,8 +123,9 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   state.live.push_back(live);
   worker.queue.push_back({task, attempt});
   batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));
-  ++placed_;
-  mean_predicted_s_ += (predicted - mean_predicted_s_) / static_cast<double>(placed_);
+  // A moving average, so early guesses (priors before any sample) fade within a few dozen placements.
+  constexpr double kWeight = 0.05;
+  mean_predicted_s_ = placed_++ == 0 ? predicted : (1 - kWeight) * mean_predicted_s_ + kWeight * predicted;
   if (!migrated && !speculative) {
     sink_.add_event({now, "assign", task, -1, worker.info.rank, "attempt " + std::to_string(attempt)});
   }

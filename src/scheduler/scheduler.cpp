@@ -70,7 +70,7 @@ void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
     // Everyone is here: the workers held to one attempt while waiting may now queue deeper.
     for (const auto& [rank, state] : workers_) hungry_.insert(rank);
   }
-  place(now);
+  if (!stopping_) place(now);
 }
 
 void Scheduler::on_report(int worker_rank, const comm::WorkerReport& report, double now) {
@@ -78,7 +78,7 @@ void Scheduler::on_report(int worker_rank, const comm::WorkerReport& report, dou
   if (it == workers_.end()) return;  // reports only come after a hello
   for (const auto& started : report.started) on_started(it->second, started);
   for (const auto& result : report.finished) on_finished(it->second, result, now);
-  place(now);
+  if (!stopping_) place(now);
 }
 
 void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, double now) {
@@ -115,11 +115,11 @@ void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, dou
     }
   }
   for (const auto& [rank, batch] : batches) out_.send(rank, batch);
-  place(now);
+  if (!stopping_) place(now);
 }
 
 void Scheduler::on_tick(double now) {
-  if (now < next_rebalance_) return;
+  if (stopping_ || now < next_rebalance_) return;
   rebalance(now);
   next_rebalance_ = now + rebalance_interval();
 }
@@ -227,6 +227,9 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   // The copy that did not finish first was superseded, whether the cancel stopped it or it ended
   // before the cancel reached it: only the winner's result counts.
   attempt.status = live.phase == Phase::cancelling ? AttemptStatus::superseded : result.status;
+  // Stopped by the run's stop (Shutdown), not by a decision about this subtask.
+  const bool interrupted = stopping_ && attempt.status == AttemptStatus::cancelled;
+  if (interrupted) attempt.status = AttemptStatus::interrupted;
   attempt.exit_code = result.exit_code;
   attempt.signal = result.signal;
   attempt.predicted_s = known ? live.predicted_s : kNoTime;
@@ -245,7 +248,10 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   record.end = result.end;
   record.exit_code = result.exit_code;
 
-  if (result.status == AttemptStatus::done) {
+  if (interrupted) {
+    // Not a failure: it runs again on resume (unless another copy still finishes it now).
+    if (state.live.empty()) record.status = TaskStatus::pending;
+  } else if (result.status == AttemptStatus::done) {
     model_.observe(worker.info.rank, state.class_id, subtask.cost, result.end - result.start);
     record.status = TaskStatus::done;
     --unfinished_;
@@ -274,6 +280,61 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
     sink_.add_event({now, "failed", result.task, worker.info.rank, -1, result.error});
   }
   update(result.task);
+}
+
+void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::vector<std::int32_t>& next_attempts) {
+  for (std::uint32_t task = 0; task < records_.size() && task < records.size(); ++task) {
+    records_[task] = records[task];
+    if (task < next_attempts.size()) states_[task].next_attempt = next_attempts[task];
+    const bool settled = records_[task].status == TaskStatus::done;
+    if (!settled) {
+      records_[task].status = TaskStatus::pending;
+      continue;
+    }
+    --unfinished_;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      it = it->second == task ? pending_.erase(it) : std::next(it);
+    }
+  }
+}
+
+void Scheduler::stop(double now, const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  sink_.add_event({now, "stop", -1, -1, -1, why});
+}
+
+void Scheduler::abandon_running(double now) {
+  for (std::uint32_t task = 0; task < states_.size(); ++task) {
+    auto& state = states_[task];
+    bool any = false;
+    for (const auto& live : state.live) {
+      if (live.phase != Phase::running && live.phase != Phase::cancelling) continue;
+      auto worker = workers_.find(live.worker);
+      AttemptRecord attempt;
+      attempt.task = task;
+      attempt.attempt = live.attempt;
+      attempt.worker = live.worker;
+      if (worker != workers_.end()) {
+        attempt.host = worker->second.info.host;
+        attempt.device = worker->second.info.device;
+      }
+      attempt.start = live.start;
+      attempt.end = now;
+      attempt.status = AttemptStatus::interrupted;
+      attempt.predicted_s = live.predicted_s;
+      attempt.migrated = live.migrated;
+      attempt.error = "in flight when the run was stopped at once";
+      sink_.add_attempt(attempt);
+      any = true;
+    }
+    state.live.clear();
+    if (any && records_[task].status == TaskStatus::running) {
+      records_[task].status = TaskStatus::pending;
+      records_[task].attempts = state.next_attempt;
+      update(task);
+    }
+  }
 }
 
 void Scheduler::update(std::uint32_t task) { sink_.update_task(task, records_[task]); }

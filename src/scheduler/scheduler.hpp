@@ -79,6 +79,19 @@ class Scheduler {
   /// When on_tick next has something to do (seconds since job start).
   double next_wakeup() const { return next_rebalance_; }
 
+  /// Resume: before any worker joins, takes over the /tasks rows of an earlier run (same order as
+  /// the subtasks). Done subtasks stay done and are never placed; the others start their attempt
+  /// numbers at `next_attempts[task]` (after the earlier run's).
+  void resume_from(const std::vector<TaskRecord>& records, const std::vector<std::int32_t>& next_attempts);
+  /// The run is stopping (signal, deadline): nothing new is placed or moved from now on, and an
+  /// attempt the worker reports as cancelled is recorded as interrupted (its subtask goes back to
+  /// pending, to run again on resume).
+  void stop(double now, const std::string& why);
+  bool stopping() const { return stopping_; }
+  /// Stopping at once, without waiting for the workers: records every attempt still running as
+  /// interrupted (end = now) and sets its subtask back to pending.
+  void abandon_running(double now);
+
   bool finished() const { return unfinished_ == 0; }
   std::size_t worker_count() const { return workers_.size(); }
   const std::vector<TaskRecord>& tasks() const { return records_; }
@@ -167,8 +180,9 @@ class Scheduler {
   std::vector<Failure> failures_;
   std::size_t unfinished_ = 0;
   double next_rebalance_ = 0;
-  double mean_predicted_s_ = 0;  ///< mean prediction over placed attempts (for the adaptive interval)
+  double mean_predicted_s_ = 0;  ///< moving average of placed attempts' predictions (queue depth, interval)
   std::size_t placed_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace fastgpu::scheduler

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "worker/child_guard.hpp"
 #include "worker/output_capture.hpp"
 
 extern char** environ;
@@ -212,6 +213,7 @@ struct RunningCommand::State {
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
+      guard_ended(pid);
     }
     close_fd(out_fd);
     close_fd(err_fd);
@@ -295,6 +297,7 @@ struct RunningCommand::State {
     pid_t reaped;
     while ((reaped = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
+    guard_ended(pid);
     result.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
     close_fd(out_fd);
     close_fd(err_fd);
@@ -452,6 +455,7 @@ RunningCommand RunningCommand::start(const LaunchSpec& launch, const CommandOpti
   }
 
   s.pid = pid;
+  guard_started(pid);  // its process group, killed by the guard if this worker dies
   s.out_fd = out_pipe[0];
   s.err_fd = err_pipe[0];
   s.pid_fd = open_pidfd(pid);
@@ -469,6 +473,12 @@ void RunningCommand::terminate() {
   if (!state_ || state_->finished) return;
   state_->begin_stop(State::StopReason::terminated, Clock::now());
   state_->enforce_deadlines(Clock::now());  // a grace of 0 kills at once
+}
+
+void RunningCommand::terminate(double grace_s) {
+  if (!state_ || state_->finished) return;
+  if (!state_->term_sent) state_->options.kill_grace_s = grace_s;
+  terminate();
 }
 
 bool RunningCommand::finished() const { return !state_ || state_->finished; }

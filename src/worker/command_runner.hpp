@@ -57,6 +57,8 @@ class RunningCommand {
   bool poll(std::chrono::milliseconds wait);
   /// Asks the process group to stop: SIGTERM now, SIGKILL after kill_grace_s (enforced by poll()).
   void terminate();
+  /// terminate() with SIGKILL after `grace_s` instead of kill_grace_s.
+  void terminate(double grace_s);
   bool finished() const;
   /// The outcome; valid once finished() is true.
   const CommandResult& result() const;

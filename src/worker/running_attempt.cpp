@@ -12,6 +12,7 @@ class CommandAttempt final : public RunningAttempt {
   explicit CommandAttempt(RunningCommand command) : command_(std::move(command)) {}
   bool poll(std::chrono::milliseconds wait) override { return command_.poll(wait); }
   void terminate() override { command_.terminate(); }
+  void terminate_within(double grace_s) override { command_.terminate(grace_s); }
   bool finished() const override { return command_.finished(); }
   const CommandResult& result() const override { return command_.result(); }
 

@@ -17,6 +17,11 @@ class RunningAttempt {
   virtual bool poll(std::chrono::milliseconds wait) = 0;
   /// Stops it soon: the result is then `cancelled` (unless it finished or timed out first).
   virtual void terminate() = 0;
+  /// terminate(), with `grace_s` instead of the configured delay before a command gets SIGKILL.
+  virtual void terminate_within(double grace_s) {
+    (void)grace_s;
+    terminate();
+  }
   virtual bool finished() const = 0;
   /// Valid once finished().
   virtual const CommandResult& result() const = 0;

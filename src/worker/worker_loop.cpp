@@ -18,9 +18,13 @@ class Worker {
  public:
   Worker(comm::Transport& transport, const WorkerConfig& config) : transport_(transport), config_(config) {}
 
-  void run() {
+  bool run() {
     transport_.send(0, comm::WorkerHello{config_.self});
     while (!stopping_) {
+      if (orphaned()) {
+        stop_current();
+        return false;
+      }
       start_next_if_idle();
       send_report();
       if (current_) {
@@ -30,14 +34,10 @@ class Worker {
         drain_messages(kWaitWhileIdle);
       }
     }
-    if (current_) {
-      current_->attempt->terminate();
-      while (!current_->attempt->poll(kPollWhileRunning)) {
-      }
-      finish_current();
-    }
+    stop_current();
     send_report();
     transport_.send(0, comm::WorkerBye{});
+    return true;
   }
 
  private:
@@ -46,6 +46,24 @@ class Worker {
     double start = 0;
     std::unique_ptr<RunningAttempt> attempt;
   };
+
+  // The run stops: the attempt in flight gets SIGTERM, then SIGKILL after the stop grace.
+  void stop_current() {
+    queue_.clear();  // never started here; rank 0 keeps them pending
+    if (!current_) return;
+    current_->attempt->terminate_within(config_.stop_grace_s);
+    while (!current_->attempt->poll(kPollWhileRunning)) {
+    }
+    finish_current();
+  }
+
+  // A stop signal reached this process, and rank 0 has not said Shutdown long after it should have.
+  bool orphaned() {
+    if (!config_.stop_requests || config_.stop_requests() == 0) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (!signalled_at_) signalled_at_ = now;
+    return now - *signalled_at_ > std::chrono::duration<double>(config_.stop_grace_s + config_.orphan_wait_s);
+  }
 
   void start_next_if_idle() {
     if (current_ || queue_.empty()) return;
@@ -147,6 +165,7 @@ class Worker {
   std::optional<Current> current_;
   comm::WorkerReport report_;
   bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> signalled_at_;
 };
 
 }  // namespace
@@ -156,6 +175,6 @@ double seconds_since(double job_start_unix) {
   return std::chrono::duration<double>(now).count() - job_start_unix;
 }
 
-void run_worker(comm::Transport& transport, const WorkerConfig& config) { Worker(transport, config).run(); }
+bool run_worker(comm::Transport& transport, const WorkerConfig& config) { return Worker(transport, config).run(); }
 
 }  // namespace fastgpu::worker

@@ -3,6 +3,7 @@
 // back queued attempts when asked (migration) and stops an attempt whose copy won elsewhere.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,12 +19,19 @@ struct WorkerConfig {
   /// Environment every subtask of this worker gets (CUDA_VISIBLE_DEVICES, FASTGPU_WORKER).
   std::vector<std::pair<std::string, std::string>> env;
   double job_start_unix = 0;  ///< times in reports are seconds since this instant
-  double kill_grace_s = 5;    ///< SIGTERM -> SIGKILL delay for timeouts and shutdown
+  double kill_grace_s = 5;    ///< SIGTERM -> SIGKILL delay for timeouts
+  double stop_grace_s = 30;   ///< SIGTERM -> SIGKILL delay for the attempt running at Shutdown (--grace)
   KernelConfig kernels;       ///< for in-process kernels (FASTGPU_SLOWDOWN, ...)
+  /// Stop signals this process has seen (may be empty). A worker does not act on them itself
+  /// (rank 0 sends Shutdown), but if no Shutdown comes within stop_grace_s + orphan_wait_s of the
+  /// first one, rank 0 is taken to be gone: the attempt is stopped and run_worker returns false.
+  std::function<int()> stop_requests;
+  double orphan_wait_s = 10;
 };
 
-/// Runs until the scheduler sends Shutdown. Returns normally after sending WorkerBye.
-void run_worker(comm::Transport& transport, const WorkerConfig& config);
+/// Runs until the scheduler sends Shutdown; returns true after sending WorkerBye, false when it
+/// gave up waiting for a Shutdown after a stop signal (see WorkerConfig::stop_requests).
+bool run_worker(comm::Transport& transport, const WorkerConfig& config);
 
 /// Seconds since `job_start_unix` by the system clock (comparable across the ranks of a job).
 double seconds_since(double job_start_unix);

@@ -191,7 +191,8 @@ TEST(CostModel, EveryWorkerWarmingUpIsForgottenWithinAFewRounds) {
   const int c = model.class_id("gemm");
   feed(model, gen, c, std::vector<double>(8, 20.0), 1, 0.0);  // every first sample 20x
   // While every sample is a warm-up, every worker looks the same: relative predictions stay fair.
-  for (int w = 2; w <= 8; ++w) EXPECT_LT(rel_diff(model.predict(w, c, 10).seconds, model.predict(1, c, 10).seconds), 0.01);
+  for (int w = 2; w <= 8; ++w)
+    EXPECT_LT(rel_diff(model.predict(w, c, 10).seconds, model.predict(1, c, 10).seconds), 0.01);
   feed(model, gen, c, std::vector<double>(8, 1.0), 6, 0.02);
   for (int w = 1; w <= 8; ++w) {
     EXPECT_LT(rel_diff(model.predict(w, c, 10).seconds, truth(10)), 0.07) << "worker " << w;
@@ -439,6 +440,20 @@ TEST(CostModel, HistoryMatchesByRankWhenTheHostsDiffer) {
   EXPECT_LT(rel_diff(model.predict(1, c, 10).seconds, truth(10, 1)), 0.08);
 }
 
+TEST(CostModel, AnUndeclaredWorkerFindsItsHistoryByRank) {
+  CostModel model;
+  model.seed(learned_history());
+  const int c = model.class_id("gemm");
+  model.add_worker(1, "n1", "cuda:0");
+  const double before = model.predict(1, c, 10).seconds;
+  // Rank 4 (twice as slow in the history) reports without add_worker: its first sample is read
+  // with its history factor, so it neither moves the class line nor its own factor (the only
+  // worker with samples is then the median: the model re-gauges, which changes no prediction).
+  model.observe(4, c, 10, truth(10, 2));
+  EXPECT_LT(rel_diff(model.predict(4, c, 10).seconds, truth(10, 2)), 0.08);
+  EXPECT_LT(rel_diff(model.predict(1, c, 10).seconds, before), 0.02);
+}
+
 TEST(CostModel, SeedingFromASnapshotReproducesItsPredictions) {
   const CostModelSnapshot history = learned_history();
   CostModel model;
@@ -489,7 +504,8 @@ TEST(CostModel, PredictIsConstantTimeOverManyWorkers) {
     model.observe(w, classes[k], cost, gen.noisy(truth(cost, w % 2 ? 1 : 2), 0.05));
   }
   double total = 0;
-  for (int i = 0; i < 1'000'000; ++i) total += model.predict(1 + i % 1000, classes[static_cast<std::size_t>(i % 4)], 10).seconds;
+  for (int i = 0; i < 1'000'000; ++i)
+    total += model.predict(1 + i % 1000, classes[static_cast<std::size_t>(i % 4)], 10).seconds;
   EXPECT_GT(total, 0);
   EXPECT_LT(rel_diff(model.predict(1, classes[0], 10).seconds, truth(10, 1)), 0.15);
   EXPECT_LT(rel_diff(model.predict(2, classes[0], 10).seconds, truth(10, 2)), 0.15);

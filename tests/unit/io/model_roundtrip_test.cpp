@@ -211,7 +211,8 @@ with h5py.File(sys.argv[1], "r") as f:
 print("ok")
 )";
   std::string out;
-  EXPECT_EQ(test::run_command(python + " " + test::quote(script) + " " + test::quote(dir() / "r.h5") + " 2>&1", &out), 0)
+  EXPECT_EQ(test::run_command(python + " " + test::quote(script) + " " + test::quote(dir() / "r.h5") + " 2>&1", &out),
+            0)
       << out;
   EXPECT_NE(out.find("ok"), std::string::npos) << out;
 }
