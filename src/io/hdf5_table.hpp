@@ -46,4 +46,18 @@ void read_rows(hid_t dset, const char* name, hid_t mem_type, hsize_t first, hsiz
 /** @brief Frees the variable-length data HDF5 allocated while reading @p n rows of @p mem_type. */
 void reclaim(hid_t mem_type, hsize_t n, void* rows) noexcept;
 
+/** @brief Frees the strings HDF5 allocated for rows read, however the reading is left. */
+class ReclaimGuard {
+ public:
+  ReclaimGuard(hid_t type, hsize_t n, void* rows) : type_(type), n_(n), rows_(rows) {}
+  ~ReclaimGuard() { reclaim(type_, n_, rows_); }
+  ReclaimGuard(const ReclaimGuard&) = delete;
+  ReclaimGuard& operator=(const ReclaimGuard&) = delete;
+
+ private:
+  hid_t type_;
+  hsize_t n_;
+  void* rows_;
+};
+
 }  // namespace fastgpu::io::h5

@@ -56,20 +56,6 @@ void replace_table(hid_t group, const char* name, const char* description, const
   }
 }
 
-/** @brief Frees the strings HDF5 allocated for rows read, however the reading is left. */
-class ReclaimGuard {
- public:
-  ReclaimGuard(hid_t type, hsize_t n, void* rows) : type_(type), n_(n), rows_(rows) {}
-  ~ReclaimGuard() { reclaim(type_, n_, rows_); }
-  ReclaimGuard(const ReclaimGuard&) = delete;
-  ReclaimGuard& operator=(const ReclaimGuard&) = delete;
-
- private:
-  hid_t type_;
-  hsize_t n_;
-  void* rows_;
-};
-
 template <class Row, class Consume>
 void read_model_table(hid_t group, const char* name, const RowTypes& types, const std::filesystem::path& path,
                       Consume&& consume) {

@@ -26,20 +26,6 @@ constexpr hsize_t kReadBlock = 8192;
 
 std::string text(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-/** @brief Frees the strings HDF5 allocated for a block of rows, however the block is left. */
-class ReclaimGuard {
- public:
-  ReclaimGuard(hid_t type, hsize_t n, void* rows) : type_(type), n_(n), rows_(rows) {}
-  ~ReclaimGuard() { reclaim(type_, n_, rows_); }
-  ReclaimGuard(const ReclaimGuard&) = delete;
-  ReclaimGuard& operator=(const ReclaimGuard&) = delete;
-
- private:
-  hid_t type_;
-  hsize_t n_;
-  void* rows_;
-};
-
 std::string class_phrase(H5T_class_t type_class) {
   switch (type_class) {
     case H5T_INTEGER: return "integers";
