@@ -33,6 +33,11 @@ def load(path):
     return attempts, events, tasks, workers
 
 
+def open_tasks(path):
+    with h5py.File(path, "r") as f:
+        return f["tasks"][...]
+
+
 def kind_counts(events):
     return collections.Counter(e["kind"].decode() for e in events)
 
@@ -79,10 +84,17 @@ def cmd_run(argv):
     p.add_argument("--workload", required=True)
     p.add_argument("--policy", required=True)
     p.add_argument("--repeat", type=int, default=0)
+    p.add_argument("--slow-rank", type=int, default=4)
+    p.add_argument("--rank0-time", help="/usr/bin/time -f '%%U %%S' output of rank 0")
     a = p.parse_args(argv)
     meta = json.load(open(a.meta))
-    row = {"workload": a.workload, "policy": a.policy, "repeat": a.repeat}
+    row = {"workload": a.workload, "policy": a.policy, "repeat": a.repeat, "slow_rank": a.slow_rank}
     row.update(summarize(a.h5, meta))
+    row["rank0_cpu_s"] = None
+    if a.rank0_time:
+        fields = open(a.rank0_time).read().split()
+        row["rank0_cpu_s"] = round(float(fields[-2]) + float(fields[-1]), 3)
+        row["rank0_cpu_ms_per_subtask"] = round(1000 * row["rank0_cpu_s"] / len(open_tasks(a.h5)), 3)
     print(json.dumps(row))
 
 
@@ -93,6 +105,11 @@ def cmd_table(argv):
     by = collections.defaultdict(list)
     for r in rows:
         by[(r["workload"], r["policy"])].append(r)
+
+    def cpu(rs):
+        vals = [r["rank0_cpu_s"] for r in rs if r.get("rank0_cpu_s") is not None]
+        per = [r["rank0_cpu_ms_per_subtask"] for r in rs if r.get("rank0_cpu_ms_per_subtask") is not None]
+        return f"{statistics.median(vals):.2f} ({statistics.median(per):.2f})" if vals else "–"
 
     def med(key, w, p):
         vals = [r[key] for r in by[(w, p)]]
@@ -116,8 +133,8 @@ def cmd_table(argv):
         print(f"| {w} | {lb:.2f} s | " + " | ".join(cells) + f" | {ratio('static')} | {ratio('greedy')} |")
 
     print("\nMakespan, idle time and scheduler events (medians per run):\n")
-    print("| workload | policy | makespan s | idle s (all workers) | retract | migrate | retract_failed | speculate | speculation_won | superseded | pred. log-error median / MAD |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| workload | policy | makespan s | idle s (all workers) | retract | migrate | retract_failed | speculate | speculation_won | superseded | pred. log-error median / MAD | rank 0 CPU s (ms / subtask) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in workloads:
         for p in policies:
             rs = by[(w, p)]
@@ -129,11 +146,12 @@ def cmd_table(argv):
             perr = f"{statistics.median(pe):+.3f} / {statistics.median(pm):.3f}" if pe else "–"
             print(f"| {w} | {p} | {med('makespan_s', w, p):.2f} | {med('idle_s', w, p):.2f} | {ev('retract'):g} | "
                   f"{ev('migrate'):g} | {ev('retract_failed'):g} | {ev('speculate'):g} | {ev('speculation_won'):g} | "
-                  f"{statistics.median(r['superseded'] for r in rs):g} | {perr} |")
+                  f"{statistics.median(r['superseded'] for r in rs):g} | {perr} | {cpu(rs)} |")
 
     print("\nLast end per worker, seconds after the first start (the run with the median efficiency):\n")
     ranks = sorted({int(k) for r in rows for k in r["per_worker"]})
-    print("| workload | policy | makespan | " + " | ".join(f"rank {k}" + (" (2x slow)" if k == 4 else "") for k in ranks) + " |")
+    slow = rows[0].get("slow_rank", 4)
+    print("| workload | policy | makespan | " + " | ".join(f"rank {k}" + (" (2x slow)" if k == slow else "") for k in ranks) + " |")
     print("|---|---|---:|" + "---:|" * len(ranks))
     for w in workloads:
         for p in policies:

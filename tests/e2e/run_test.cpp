@@ -29,13 +29,16 @@ void expect_quickstart_results(const Results& results, int workers) {
   for (const auto& task : results.tasks) EXPECT_EQ(task.status, TaskStatus::done) << task.id;
   EXPECT_EQ(results.job.status, "done");
   EXPECT_EQ(results.workers.size(), static_cast<std::size_t>(workers));
-  ASSERT_EQ(results.attempts.size(), 12u);
+  std::size_t done = 0;
   for (const auto& attempt : results.attempts) {
+    if (attempt.status == AttemptStatus::superseded) continue;  // a speculative copy that lost
     EXPECT_EQ(attempt.status, AttemptStatus::done);
+    ++done;
     ASSERT_EQ(attempt.metrics.size(), 2u);
     EXPECT_EQ(attempt.metrics[0].name, "loss");
     EXPECT_NE(attempt.stdout_tail.find("simulating"), std::string::npos);
   }
+  EXPECT_EQ(done, 12u);  // each subtask completed exactly once
 }
 
 class QuickstartTest : public CliTest {};

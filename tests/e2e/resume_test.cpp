@@ -1,0 +1,233 @@
+// End-to-end: stopping (signals), no orphans, and exact resume (`fastgpu run --resume`).
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "e2e/cli_harness.hpp"
+#include "io/results_reader.hpp"
+
+namespace fastgpu::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::set<std::string> done_ids(const Results& results) {
+  std::set<std::string> ids;
+  for (const auto& task : results.tasks) {
+    if (task.status == TaskStatus::done) ids.insert(task.id);
+  }
+  return ids;
+}
+
+// Lines of a file, counted.
+std::map<std::string, int> count_lines(const std::filesystem::path& path) {
+  std::map<std::string, int> counts;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) ++counts[line];
+  }
+  return counts;
+}
+
+class ResumeTest : public CliTest {
+ protected:
+  // Starts `fastgpu ARGS...` in its own process group, without waiting.
+  worker::RunningCommand start(std::vector<std::string> args) {
+    args.insert(args.begin(), FASTGPU_BINARY);
+    worker::CommandOptions options;
+    options.kill_grace_s = 0;
+    options.tail_bytes = 1 << 20;
+    return worker::RunningCommand::start({args, {}, dir_.string()}, options);
+  }
+
+  // Polls the results file (never the clock alone) until `enough` says so; false on timeout or exit.
+  template <typename Pred>
+  bool wait_for_file(worker::RunningCommand& run, const std::string& file, Pred enough) {
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < give_up && !run.finished()) {
+      run.poll(std::chrono::milliseconds(50));
+      try {
+        if (enough(io::read_results(path(file)))) return true;
+      } catch (const Error&) {
+        // not created yet, or caught mid-flush: look again
+      }
+    }
+    return false;
+  }
+
+  void wait_exit(worker::RunningCommand& run) {
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (!run.poll(std::chrono::milliseconds(50)) && Clock::now() < give_up) {
+    }
+    ASSERT_TRUE(run.finished());
+  }
+
+  std::string sweep_job(int n, const std::string& command) {
+    return write("job.toml", "[job]\nname = \"r\"\n[task]\ncommand = " + command + "\n[sweep]\ni = { range = [0, " +
+                                 std::to_string(n) + "] }\n");
+  }
+};
+
+const std::string kAppendId = R"(["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.2"])";
+
+TEST_F(ResumeTest, AKilledRunResumesExactlyTheSubtasksNotDone) {
+  const auto job = sweep_job(30, kAppendId);
+  auto run = start({"run", job, "--workers", "3", "-o", "out.h5", "--quiet"});
+  ASSERT_TRUE(wait_for_file(run, "out.h5", [](const Results& r) { return done_ids(r).size() >= 6; }))
+      << run.result().stderr_tail;
+  ::kill(-run.pid(), SIGKILL);  // the whole run: no chance to flush or say goodbye
+  wait_exit(run);
+  const auto before = io::read_results(path("out.h5"));
+  EXPECT_EQ(before.job.status, "running");
+  const auto done_before = done_ids(before);
+  ASSERT_LT(done_before.size(), 30u);
+
+  auto resumed = fastgpu({"run", job, "--workers", "3", "-o", "out.h5", "--resume", "--quiet"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(after.job.status, "done");
+  EXPECT_EQ(done_ids(after).size(), 30u);
+  EXPECT_FALSE(std::filesystem::exists(path("out.h5.resume-tmp")));
+
+  const auto lines = count_lines(path("ids.txt"));
+  std::map<std::int64_t, int> done_attempts;
+  for (const auto& attempt : after.attempts) done_attempts[attempt.task] += attempt.status == AttemptStatus::done;
+  for (std::size_t t = 0; t < after.tasks.size(); ++t) {
+    const auto& id = after.tasks[t].id;
+    EXPECT_GE(lines.count(id) ? lines.at(id) : 0, 1) << id << " never ran";
+    EXPECT_EQ(done_attempts[static_cast<std::int64_t>(t)], 1) << id;
+    if (done_before.count(id)) EXPECT_EQ(lines.at(id), 1) << id << " was done before the kill, yet ran again";
+  }
+  // Attempt numbers go on after the earlier run's: no (task, attempt) pair twice.
+  std::set<std::pair<std::int64_t, std::int32_t>> numbers;
+  for (const auto& attempt : after.attempts) {
+    EXPECT_TRUE(numbers.emplace(attempt.task, attempt.attempt).second) << after.tasks[attempt.task].id;
+  }
+}
+
+TEST_F(ResumeTest, SigtermStopsWithExitThreeAndResumeFinishes) {
+  const auto job = sweep_job(24, kAppendId);
+  auto run = start({"run", job, "--workers", "2", "-o", "out.h5", "--grace", "5", "--quiet"});
+  ASSERT_TRUE(wait_for_file(run, "out.h5", [](const Results& r) { return done_ids(r).size() >= 4; }));
+  const auto signalled = Clock::now();
+  ::kill(run.pid(), SIGTERM);  // the process only, as mpirun/srun forward it to each rank
+  wait_exit(run);
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(5));
+  EXPECT_EQ(run.result().exit_code, 3) << run.result().stderr_tail;
+  const auto stopped = io::read_results(path("out.h5"));
+  EXPECT_EQ(stopped.job.status, "stopped");
+  EXPECT_LT(done_ids(stopped).size(), 24u);
+  for (const auto& task : stopped.tasks) EXPECT_NE(task.status, TaskStatus::running) << task.id;
+  for (const auto& attempt : stopped.attempts) {
+    EXPECT_TRUE(attempt.status == AttemptStatus::done || attempt.status == AttemptStatus::interrupted)
+        << to_string(attempt.status);
+  }
+
+  auto resumed = fastgpu({"run", job, "--workers", "2", "-o", "out.h5", "--resume", "--quiet"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(after.job.status, "done");
+  EXPECT_EQ(done_ids(after).size(), 24u);
+  for (const auto& id : done_ids(stopped)) EXPECT_EQ(count_lines(path("ids.txt")).at(id), 1) << id;
+}
+
+TEST_F(ResumeTest, ASubtaskIgnoringSigtermIsKilledAfterTheGrace) {
+  const auto job = write("job.toml", R"(
+[job]
+name = "stubborn"
+[task]
+command = ["sh", "-c", "trap '' TERM; echo started; sleep 600.0311"]
+[[tasks]]
+name = "only"
+)");
+  auto run = start({"run", job, "--workers", "1", "-o", "out.h5", "--grace", "1", "--quiet"});
+  ASSERT_TRUE(wait_for_file(run, "out.h5", [](const Results& r) {
+    return !r.tasks.empty() && r.tasks[0].status == TaskStatus::running;
+  }));
+  const auto signalled = Clock::now();
+  ::kill(run.pid(), SIGTERM);
+  wait_exit(run);
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(10));
+  EXPECT_EQ(run.result().exit_code, 3) << run.result().stderr_tail;
+  const auto stopped = io::read_results(path("out.h5"));
+  ASSERT_EQ(stopped.attempts.size(), 1u);
+  EXPECT_EQ(stopped.attempts[0].status, AttemptStatus::interrupted);
+  EXPECT_EQ(stopped.tasks[0].status, TaskStatus::pending);
+  EXPECT_NE(exec({"pgrep", "-f", "sleep 600.0311"}).exit_code, 0);
+}
+
+TEST_F(ResumeTest, AKilledWorkerTakesItsSubtasksWithIt) {
+  const auto job = write("job.toml", R"(
+[job]
+name = "orphans"
+[task]
+command = ["sh", "-c", "sleep 600.0529 & sleep 600.0529"]
+[[tasks]]
+name = "only"
+)");
+  auto run = start({"run", job, "--workers", "1", "-o", "out.h5", "--quiet"});
+  ASSERT_TRUE(wait_for_file(run, "out.h5", [](const Results& r) {
+    return !r.tasks.empty() && r.tasks[0].status == TaskStatus::running;
+  }));
+  ::kill(-run.pid(), SIGKILL);
+  wait_exit(run);
+  // The guard sees its worker gone and kills the subtask's group: wait for that, with a limit.
+  const auto give_up = Clock::now() + std::chrono::seconds(20);
+  int pgrep = 0;
+  while ((pgrep = exec({"pgrep", "-f", "sleep 600.0529"}).exit_code) == 0 && Clock::now() < give_up) {
+  }
+  EXPECT_NE(pgrep, 0) << "the subtask outlived its killed worker";
+  if (pgrep == 0) exec({"pkill", "-f", "sleep 600.0529"});
+}
+
+TEST_F(ResumeTest, AChangedJobFileIsRefusedUnlessForced) {
+  const auto job = sweep_job(3, R"(["true"])");
+  ASSERT_EQ(fastgpu({"run", job, "-o", "out.h5", "--quiet"}).exit_code, 0);
+  const auto size = std::filesystem::file_size(path("out.h5"));
+  const auto mtime = std::filesystem::last_write_time(path("out.h5"));
+  sweep_job(5, R"(["true"])");  // two more subtasks
+
+  auto refused = fastgpu({"run", job, "-o", "out.h5", "--resume"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("changed"), std::string::npos) << refused.err;
+  EXPECT_EQ(std::filesystem::file_size(path("out.h5")), size);
+  EXPECT_EQ(std::filesystem::last_write_time(path("out.h5")), mtime);
+
+  auto plain = fastgpu({"run", job, "-o", "out.h5"});  // neither --resume nor --force
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_EQ(std::filesystem::last_write_time(path("out.h5")), mtime);
+
+  auto forced = fastgpu({"run", job, "-o", "out.h5", "--resume", "--force", "--quiet"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(done_ids(after).size(), 5u);
+  EXPECT_EQ(after.attempts.size(), 5u);  // 3 kept, only the 2 new ones ran
+}
+
+TEST_F(ResumeTest, ResumeNeedsAResultsFile) {
+  const auto job = sweep_job(2, R"(["true"])");
+  write("junk.h5", "not HDF5 at all\n");
+  auto junk = fastgpu({"run", job, "-o", "junk.h5", "--resume"});
+  EXPECT_EQ(junk.exit_code, 2);
+  EXPECT_NE(junk.err.find("cannot resume"), std::string::npos) << junk.err;
+  auto missing = fastgpu({"run", job, "-o", "missing.h5", "--resume"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(path("missing.h5")));
+}
+
+TEST_F(ResumeTest, ResumeUnderMpi) {
+  const auto job = sweep_job(6, R"(["true"])");
+  ASSERT_EQ(fastgpu({"run", job, "-o", "out.h5", "--quiet"}).exit_code, 0);
+  auto again = mpi_fastgpu(3, {"run", job, "-o", "out.h5", "--resume", "--quiet"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(done_ids(after).size(), 6u);
+  EXPECT_EQ(after.attempts.size(), 6u);  // nothing ran twice
+}
+
+}  // namespace
+}  // namespace fastgpu::e2e
