@@ -18,7 +18,9 @@ struct RunOptions {
   double stop_grace_s = 30;           ///< --grace: SIGTERM -> SIGKILL delay for subtasks running at a stop
   std::string policy = "cost";        ///< cost, greedy or static
   double rebalance_interval_s = 0;    ///< 0 = adaptive
-  bool speculation = true;            ///< speculative copies of the last subtasks (cost policy)
+  /// Speculative copies of the last subtasks (cost policy): "auto" (for kernel subtasks only: a
+  /// command may write files a second copy would clobber), "on" or "off".
+  std::string speculation = "auto";
   std::optional<std::string> history; ///< an earlier run's results file whose /model seeds the cost model
   /// A program that runs `PROGRAM guard-children` as worker::run_child_guard() (the fastgpu binary
   /// sets itself): each worker process starts one so its subtasks die with it. Empty: no guard.

@@ -85,7 +85,7 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   config.prefetch = options.prefetch;
   config.expected_workers = transport.size() - 1;
   config.rebalance_interval_s = options.rebalance_interval_s;
-  config.speculation = options.speculation;
+  config.speculation = options.speculation == "on" || (options.speculation == "auto" && !prepared.job.task.kernel.empty());
   std::optional<ResumeSink> resume_sink;
   if (resume) resume_sink.emplace(writer, resume->workers);
   ResultsSink& sink = resume_sink ? static_cast<ResultsSink&>(*resume_sink) : writer;

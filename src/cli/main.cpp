@@ -61,7 +61,8 @@ int run_command(const std::vector<std::string>& args) {
       "placement: cost (predicted earliest finish, rebalance, speculation), greedy, static")(
       "rebalance-interval", po::value(&run.rebalance_interval_s),
       "seconds between rebalance rounds (default: adaptive, half the mean subtask time, 0.1-5 s)")(
-      "no-speculation", "never run speculative copies of the last subtasks")(
+      "speculation", po::value(&run.speculation)->default_value("auto"),
+      "copies of the last subtasks on idle workers: auto (kernel subtasks only), on, off")(
       "history", po::value<std::string>(), "seed the cost model with the /model of an earlier run's results file")(
       "prefetch", po::value(&run.prefetch),
       "attempts in flight per worker, running + queued (default: 2 for greedy/static; cost adapts, up to 32)")(
@@ -76,7 +77,9 @@ int run_command(const std::vector<std::string>& args) {
   }
   if (values.count("output")) run.output = output;
   if (values.count("history")) run.history = values["history"].as<std::string>();
-  run.speculation = values.count("no-speculation") == 0;
+  if (run.speculation != "auto" && run.speculation != "on" && run.speculation != "off") {
+    throw po::error("--speculation must be auto, on or off");
+  }
   if (values.count("rebalance-interval") && run.rebalance_interval_s <= 0) {
     throw po::error("--rebalance-interval must be positive");
   }
