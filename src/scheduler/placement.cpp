@@ -69,6 +69,7 @@ bool Scheduler::tail_allows(const WorkerState& worker, std::uint32_t task, doubl
   const double margin = std::max(0.05 * mine, config_.latency_s);
   for (const auto& [rank, other] : workers_) {
     if (rank == worker.info.rank) continue;
+    if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
     if (ready_time(other, now) + predict(other, task) + margin < finish_here) return false;  // leave it to them
   }
   return true;

@@ -60,6 +60,23 @@ INSTANTIATE_TEST_SUITE_P(Corpus, BadJobFiles, ::testing::ValuesIn(corpus_files()
                            return name;
                          });
 
+TEST_F(CliTest, AJobFileThatCannotBeReadIsNamedWithoutALine) {
+  auto missing = fastgpu({"validate", "nope.toml"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("fastgpu: error: nope.toml: cannot read job file: No such file or directory"),
+            std::string::npos)
+      << missing.err;
+  std::filesystem::create_directories(path("dir.toml"));
+  auto directory = fastgpu({"validate", "dir.toml"});
+  EXPECT_EQ(directory.exit_code, 2);
+  EXPECT_NE(directory.err.find("dir.toml: cannot read job file: it is a directory"), std::string::npos)
+      << directory.err;
+  auto binary = fastgpu({"validate", "/bin/sh"});
+  EXPECT_EQ(binary.exit_code, 2);
+  EXPECT_NE(binary.err.find("/bin/sh:1:"), std::string::npos) << binary.err;
+  EXPECT_EQ(binary.err.find("internal error"), std::string::npos) << binary.err;
+}
+
 TEST_F(CliTest, AMissingProgramStopsRunBeforeAnythingStarts) {
   const auto job = write("missing.toml", "[job]\nname = \"m\"\n[task]\ncommand = [\"./no-such-tool.sh\", \"{n}\"]\n"
                                          "[sweep]\nn = [1, 2]\n");

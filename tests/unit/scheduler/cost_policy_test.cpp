@@ -244,6 +244,22 @@ TEST_F(CostPolicyTest, AFailedCopyDoesNotFailTheSubtaskWhileTheOtherRuns) {
   EXPECT_EQ(results.tasks.at(0).status, TaskStatus::done);
 }
 
+TEST_F(CostPolicyTest, ARetryGoesToTheSlowWorkerWhenTheFastOneFailedIt) {
+  auto history = fast_and_slow();
+  std::vector<Subtask> subtasks = with_costs({1});
+  subtasks[0].retries = 1;
+  Scheduler scheduler(make_job(), subtasks, config(Policy::cost, 2), out, results, &history);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  auto first = out.launches_to(1).at(0);
+  scheduler.on_report(1, comm::WorkerReport{{}, {result(first, AttemptStatus::failed, 0, 1)}}, 1);
+  // The fast worker would finish it sooner, but a retry avoids the worker that failed it: the
+  // slow one must take it rather than both waiting for each other.
+  auto retry = out.launches_to(2);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].task, 0u);
+}
+
 TEST_F(CostPolicyTest, TheModelLearnsFromFinishedAttemptsAndPredictionsAreRecorded) {
   Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1, 1, 1}), config(Policy::cost, 1, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0);
