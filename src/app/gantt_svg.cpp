@@ -423,24 +423,29 @@ GanttLayout layout_gantt(const Results& results, const GanttOptions& options) {
     intervals.push_back({row, lane, layout.x_of(a.start), layout.x_of(end), unfinished});
   }
 
-  // The widest attempts (at most max_bars, each at least min_bar_px wide) get their own bar.
-  std::vector<std::size_t> order(intervals.size());
-  std::iota(order.begin(), order.end(), 0);
+  // The widest attempts (at most max_bars) get their own bar: those at least min_bar_px wide,
+  // and every attempt of a lane with few enough of them that each can have a pixel (a small run
+  // is drawn exactly; bars narrower than a pixel are drawn one pixel wide).
+  const double sparse_lane = layout.plot_w / 4;
   auto width = [&](std::size_t i) { return intervals[i].x1 - intervals[i].x0; };
-  const std::size_t wide = static_cast<std::size_t>(std::count_if(
-      order.begin(), order.end(), [&](std::size_t i) { return width(i) >= options.min_bar_px; }));
+  auto eligible = [&](std::size_t i) {
+    return width(i) >= options.min_bar_px || double(layout.lanes[intervals[i].lane].attempts) <= sparse_lane;
+  };
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < intervals.size(); ++i) {
+    if (eligible(i)) order.push_back(i);
+  }
   std::vector<bool> as_bar(intervals.size(), false);
   layout.bar_min_px = options.min_bar_px;
-  if (wide <= options.max_bars) {
-    for (std::size_t i = 0; i < intervals.size(); ++i) as_bar[i] = width(i) >= options.min_bar_px;
+  if (order.size() <= options.max_bars) {
+    for (auto i : order) as_bar[i] = true;
   } else {
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return width(a) > width(b); });
-    for (std::size_t k = 0; k < options.max_bars; ++k) as_bar[order[k]] = true;
-    // Attempts as wide as the narrowest bar that did not fit are aggregated too, so the rule
+    // Attempts as wide as the widest one that did not fit are aggregated too, so the rule
     // stays "narrower than X pixels".
-    const double cut = options.max_bars < order.size() ? width(order[options.max_bars]) : 0;
+    const double cut = width(order[options.max_bars]);
+    for (std::size_t k = 0; k < options.max_bars; ++k) as_bar[order[k]] = width(order[k]) > cut;
     layout.bar_min_px = std::max(options.min_bar_px, cut);
-    for (std::size_t i = 0; i < intervals.size(); ++i) as_bar[i] = as_bar[i] && width(i) > cut;
   }
 
   // A lane with attempts too narrow to draw gets columns summing all its attempts (the bars are
@@ -617,8 +622,9 @@ std::string render_gantt_svg(const Results& results, const GanttLayout& layout) 
   std::vector<std::string> notes;
   if (layout.aggregated_attempts > 0) {
     notes.push_back(thousands(layout.aggregated_attempts) + " of " + thousands(results.attempts.size()) +
-                    " attempts are narrower than " + fixed(layout.bar_min_px, layout.bar_min_px < 10 ? 1 : 0) +
-                    " px and are summed per " + px(layout.cell_px) +
+                    " attempts, in crowded lanes, are narrower than " +
+                    fixed(layout.bar_min_px, layout.bar_min_px < 10 ? 1 : 0) + " px and are summed per " +
+                    px(layout.cell_px) +
                     " px column: colour = the status with the most busy time, shade = busy fraction, "
                     "bottom strip = the most frequent problem status");
   }

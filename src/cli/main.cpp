@@ -35,7 +35,7 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   positionals.add(positional, 1);
   po::variables_map values;
   po::store(po::command_line_parser(args).options(options).positional(positionals).run(), values);
-  po::notify(values);
+  if (!values.count("help")) po::notify(values);  // --help needs no job file
   return values;
 }
 

@@ -27,11 +27,11 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <deque>
 #include <limits>
-#include <algorithm>
 #include <optional>
 #include <queue>
 #include <random>

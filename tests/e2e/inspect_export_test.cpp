@@ -55,18 +55,14 @@ std::size_t bars_of(const std::string& svg, const std::string& status) {
   return n;
 }
 
-class InspectExportTest : public CliTest {
+// Draws SVGs with headless Chromium and measures the screenshot's pixels.
+class SvgRenderTest : public CliTest {
  protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    auto run = fastgpu({"run", write("viz.toml", kSweepJob), "--workers", "2", "-o", "viz.h5"});
-    ASSERT_EQ(run.exit_code, 1) << run.out << run.err;  // one subtask fails for good
-  }
-
-  bool has(const std::string& command) { return exec({"sh", "-c", "command -v " + command}).exit_code == 0; }
+  bool has_chromium() { return exec({"sh", "-c", "command -v chromium"}).exit_code == 0; }
 
   /// Headless Chromium's screenshot of `svg` (a file in the scratch directory) as `png`.
   void screenshot(const std::string& svg, const std::string& png, int width, int height) {
+    std::filesystem::remove(path(png));
     std::filesystem::create_directories(path("chromium-profile"));
     auto run = exec({"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -77,8 +73,13 @@ class InspectExportTest : public CliTest {
     ASSERT_TRUE(std::filesystem::exists(path(png))) << "chromium wrote no screenshot: " << run.err;
   }
 
-  /// The share of non-white pixels of `png` and the pixels near each colour (hex, no '#').
-  std::pair<double, std::vector<long>> ink(const std::string& png, const std::vector<std::string>& colours) {
+  struct Ink {
+    double share = 0;          ///< of pixels that are not white
+    std::vector<long> counts;  ///< pixels near each colour asked for
+  };
+
+  /// The ink of `png` and the pixels near each colour (hex, no '#').
+  Ink ink(const std::string& png, const std::vector<std::string>& colours) {
     std::vector<std::string> argv = {kPython, std::string(FASTGPU_SOURCE_DIR) + "/tests/e2e/png_ink.py",
                                      path(png).string()};
     argv.insert(argv.end(), colours.begin(), colours.end());
@@ -86,16 +87,37 @@ class InspectExportTest : public CliTest {
     EXPECT_EQ(run.exit_code, 0) << run.err;
     std::istringstream words(run.out);
     std::string word, size;
-    double share = 0;
-    words >> word >> size >> word >> share;  // "size WxH ink F"
-    std::vector<long> counts;
+    Ink result;
+    words >> word >> size >> word >> result.share;  // "size WxH ink F"
     for (std::size_t i = 0; i < colours.size(); ++i) {
       long n = 0;
       words >> word >> n;
-      counts.push_back(n);
+      result.counts.push_back(n);
     }
     std::cout << "[ png ] " << png << ": " << run.out;
-    return {share, counts};
+    return result;
+  }
+
+  /// Screenshot and ink; a second screenshot if the first looks blank (a loaded machine can
+  /// make Chromium capture before it painted).
+  Ink render(const std::string& svg, const std::string& png, int width, int height,
+             const std::vector<std::string>& colours, double min_share) {
+    Ink result;
+    for (int attempt = 0; attempt < 2 && result.share < min_share; ++attempt) {
+      screenshot(svg, png, width, height);
+      if (HasFatalFailure()) return result;
+      result = ink(png, colours);
+    }
+    return result;
+  }
+};
+
+class InspectExportTest : public SvgRenderTest {
+ protected:
+  void SetUp() override {
+    SvgRenderTest::SetUp();
+    auto run = fastgpu({"run", write("viz.toml", kSweepJob), "--workers", "2", "-o", "viz.h5"});
+    ASSERT_EQ(run.exit_code, 1) << run.out << run.err;  // one subtask fails for good
   }
 };
 
@@ -190,15 +212,15 @@ TEST_F(InspectExportTest, GanttDrawsEveryAttemptOfARealRun) {
     EXPECT_EQ(parse.out.rfind("svg ", 0), 0u) << parse.out;
   }
 
-  if (!has("chromium")) GTEST_SKIP() << "chromium not installed: the picture is not rendered";
-  screenshot("viz.svg", "viz.png", 1400, 320);
-  const auto [share, counts] = ink("viz.png", {"59a14f", "e15759"});
-  EXPECT_GT(share, 0.05) << "the picture is (nearly) blank";
-  EXPECT_GT(counts[0], 2000) << "no 'done' bars visible";
-  EXPECT_GT(counts[1], 50) << "no 'failed' bars visible";
+  if (!has_chromium()) GTEST_SKIP() << "chromium not installed: the picture is not rendered";
+  const Ink drawn = render("viz.svg", "viz.png", 1400, 320, {"59a14f", "e15759"}, 0.05);
+  ASSERT_EQ(drawn.counts.size(), 2u);
+  EXPECT_GT(drawn.share, 0.05) << "the picture is (nearly) blank";
+  EXPECT_GT(drawn.counts[0], 2000) << "no 'done' bars visible";
+  EXPECT_GT(drawn.counts[1], 50) << "no 'failed' bars visible";
 }
 
-TEST_F(CliTest, GanttOfAHundredThousandAttemptsStaysSmallAndRenders) {
+TEST_F(SvgRenderTest, GanttOfAHundredThousandAttemptsStaysSmallAndRenders) {
   test::SyntheticRun spec;
   spec.workers = 64;
   spec.attempts = 100000;
@@ -223,25 +245,11 @@ TEST_F(CliTest, GanttOfAHundredThousandAttemptsStaysSmallAndRenders) {
   EXPECT_LT(size, 5u << 20);
   EXPECT_LT(seconds, 60);
 
-  if (!std::filesystem::exists("/usr/bin/chromium") && exec({"sh", "-c", "command -v chromium"}).exit_code != 0) {
-    GTEST_SKIP() << "chromium not installed: the picture is not rendered";
-  }
-  std::filesystem::create_directories(path("profile"));
-  exec({"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-        "--user-data-dir=" + path("profile").string(), "--screenshot=" + path("big.png").string(),
-        "--window-size=1400,900", "file://" + path("big.svg").string()});
-  ASSERT_TRUE(std::filesystem::exists(path("big.png")));
-  auto check = exec({kPython, std::string(FASTGPU_SOURCE_DIR) + "/tests/e2e/png_ink.py", path("big.png").string(),
-                     "59a14f"});
-  ASSERT_EQ(check.exit_code, 0) << check.err;
-  std::istringstream words(check.out);
-  std::string word;
-  double share = 0;
-  long green = 0;
-  words >> word >> word >> word >> share >> word >> green;
-  EXPECT_GT(share, 0.3) << check.out;
-  EXPECT_GT(green, 100000) << check.out;
+  if (!has_chromium()) GTEST_SKIP() << "chromium not installed: the picture is not rendered";
+  const Ink drawn = render("big.svg", "big.png", 1400, 900, {"59a14f"}, 0.3);
+  ASSERT_EQ(drawn.counts.size(), 1u);
+  EXPECT_GT(drawn.share, 0.3) << "the picture is (nearly) blank";
+  EXPECT_GT(drawn.counts[0], 100000) << "the lanes are not mostly 'done' green";
 }
 
 }  // namespace

@@ -111,6 +111,7 @@ TEST_F(CliTest, UnknownCommandsAndOptionsExitTwo) {
   EXPECT_EQ(fastgpu({"run", "x.toml", "--no-such-option"}).exit_code, 2);
   EXPECT_EQ(fastgpu({"run"}).exit_code, 2);
   EXPECT_EQ(fastgpu({"--help"}).exit_code, 0);
+  for (const char* command : {"run", "validate", "inspect"}) EXPECT_EQ(fastgpu({command, "--help"}).exit_code, 0) << command;
 }
 
 }  // namespace

@@ -272,6 +272,18 @@ TEST(GanttLayout, ThinAttemptsAreSummedIntoColumnsWithTheDominantStatus) {
   EXPECT_LE(lane.cells.size(), 8u);
 }
 
+TEST(GanttLayout, AFewThinAttemptsStillGetTheirOwnOnePixelBars) {
+  Results r;
+  r.workers = {worker(1, "n")};
+  r.tasks.resize(1);
+  for (int i = 0; i < 20; ++i) r.attempts.push_back(attempt(0, 1, 5.0 * i, 5.0 * i + 0.001));
+  const auto layout = layout_gantt(r);
+  EXPECT_EQ(layout.aggregated_attempts, 0u);
+  ASSERT_EQ(layout.lanes[0].bars.size(), 20u);
+  for (const auto& bar : layout.lanes[0].bars) EXPECT_NEAR(bar.x1 - bar.x0, 1.0, 1e-9);
+  EXPECT_TRUE(layout.lanes[0].cells.empty());
+}
+
 TEST(GanttLayout, RareProblemsInABusyColumnShowAsAStrip) {
   Results r;
   r.workers = {worker(1, "n")};
