@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -27,7 +28,8 @@ class CliTest : public ::testing::Test {
     for (char& c : name) {
       if (c == '/') c = '_';
     }
-    dir_ = std::filesystem::temp_directory_path() / ("fastgpu_e2e_" + name);
+    // The pid keeps concurrent runs of the suite (two build trees, CI beside a developer) apart.
+    dir_ = std::filesystem::temp_directory_path() / ("fastgpu_e2e_" + name + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
