@@ -120,6 +120,7 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   live.worker = worker.info.rank;
   live.predicted_s = predicted;
   live.migrated = migrated;
+  if (migrated) live.moved_at = now;
   live.speculative = speculative;
   state.live.push_back(live);
   worker.queue.push_back({task, attempt});

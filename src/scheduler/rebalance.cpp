@@ -23,13 +23,15 @@ void Scheduler::rebalance(double now) {
     WorkerState& late = workers_.at(late_it->first);
     WorkerState& early = workers_.at(early_it->first);
 
-    // The last attempt in the late worker's queue that may move: queued, not already moved once
-    // (hysteresis: a migrated attempt never moves again), not a speculative copy.
+    // The last attempt in the late worker's queue that may move: queued, not a speculative copy,
+    // and not moved in the last few rounds (hysteresis: no ping-pong; but an attempt moved behind
+    // a subtask that then overran its prediction can still be rescued later).
     LiveAttempt* candidate = nullptr;
     std::uint32_t task = 0;
+    const double cooldown = 4 * rebalance_interval();
     for (auto ref = late.queue.rbegin(); ref != late.queue.rend() && !candidate; ++ref) {
       LiveAttempt* live = find_live(ref->task, ref->attempt);
-      if (live && live->phase == Phase::queued && !live->migrated && !live->speculative) {
+      if (live && live->phase == Phase::queued && !live->speculative && now - live->moved_at >= cooldown) {
         candidate = live;
         task = ref->task;
       }

@@ -112,6 +112,7 @@ class Scheduler {
     double start = 0;        ///< when it started running (Phase::running)
     double predicted_s = 0;  ///< the model's prediction when it was placed
     bool migrated = false;
+    double moved_at = -1e300;  ///< when a rebalance last moved it (hysteresis)
     bool speculative = false;
     int retract_to = -1;  ///< Phase::retracting: the worker it moves to
   };

@@ -55,7 +55,7 @@ TEST_P(BalanceTest, EverySubtaskCompletesExactlyOnceWithASlowWorker) {
     migrated_attempts += attempt.migrated;
   }
   EXPECT_LE(superseded, speculated);  // every superseded attempt comes from a recorded copy
-  EXPECT_EQ(migrated_attempts, migrated_events);
+  EXPECT_LE(migrated_attempts, migrated_events);  // an attempt may move more than once
   if (policy != "cost") EXPECT_EQ(speculated + migrated_events, 0u);
   // Predictions are recorded next to actual times, and the model is saved for --history.
   EXPECT_FALSE(std::isnan(results.attempts.back().predicted_s));

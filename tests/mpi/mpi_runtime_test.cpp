@@ -48,6 +48,8 @@ TEST(MpiTransport, EveryWorkerReachesRankZeroAndBack) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   EXPECT_FALSE(transport.receive(std::chrono::milliseconds(5)).has_value());
+  // No rank starts the next test (a worker's hello) while rank 0 still checks for strays here.
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 TEST(MpiRuntime, SchedulerRunsEverySubtaskOnTheWorkerRanksAndRetriesFailures) {

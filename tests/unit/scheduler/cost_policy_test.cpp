@@ -163,6 +163,33 @@ TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRet
   EXPECT_NEAR(it->predicted_s, 1.0, 0.2);
 }
 
+TEST_F(CostPolicyTest, AMigratedAttemptStuckBehindAnOverrunningSubtaskCanMoveAgainLater) {
+  auto history = fast_and_slow();
+  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::cost, 2), out, results, &history);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  auto to_fast = out.launches_to(1);
+  out.launches_to(2);
+  scheduler.on_tick(0.5);
+  const auto moved = sent_of_type<comm::RetractTasks>(out, 2).at(0).attempts.at(0);
+  scheduler.on_retract_ack(2, comm::RetractAck{{moved}, {}}, 0.51);
+  scheduler.on_report(1, comm::WorkerReport{{{to_fast[0].task, to_fast[0].attempt, 0.5}}, {}}, 0.52);
+  out.sent.clear();
+
+  // Soon after, it stays put (hysteresis)...
+  scheduler.on_tick(1.0);
+  for (const auto& retract : sent_of_type<comm::RetractTasks>(out, 1)) {
+    for (const auto& ref : retract.attempts) EXPECT_NE(ref.task, moved.task);
+  }
+  // ...but when the subtask ahead of it runs far past its prediction, it moves on.
+  scheduler.on_tick(30.0);
+  bool moved_again = false;
+  for (const auto& retract : sent_of_type<comm::RetractTasks>(out, 1)) {
+    for (const auto& ref : retract.attempts) moved_again |= ref.task == moved.task;
+  }
+  EXPECT_TRUE(moved_again);
+}
+
 TEST_F(CostPolicyTest, AnAttemptThatStartsWhileItsRetractionIsInFlightStaysWhereItIs) {
   auto history = fast_and_slow();
   Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::cost, 2), out, results, &history);
