@@ -1,8 +1,10 @@
 // The subcommands behind `fastgpu`, callable from the thin main and from tests.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fastgpu::app {
 
@@ -45,5 +47,43 @@ struct InspectOptions {
 /// `fastgpu inspect OUT.h5`: what happened in a run, for people or (with --json) scripts; with
 /// --tasks-csv / --gantt it writes those instead of the summary (--json still prints).
 int inspect_results(const InspectOptions& options);
+
+/// `fastgpu simulate`: the production scheduler against virtual workers on a virtual clock
+/// (docs/simulate.md).
+struct SimulateOptions {
+  std::string job_file;                ///< a job file, or
+  std::string trace;                   ///< --trace FILE (CSV or SWF)
+  std::optional<std::string> output;   ///< -o OUT.h5: the results file of the simulated run
+  bool force = false;
+  bool json = false;
+  int workers = 1;
+  int gpus_per_node = 8;
+  std::string speeds;                  ///< "1,1,0.5" or "10%@0.5"
+  std::string policy = "cost";
+  double rebalance_interval_s = 0;
+  int prefetch = 0;
+  std::string speculation = "on";
+  std::vector<std::string> slowdowns;  ///< RANK=FACTOR@T
+  std::vector<std::string> failures;   ///< RANK@T
+  double fail_rate = 0;
+  double latency_s = 0;
+  std::uint64_t seed = 1;
+  // job files
+  double cost_unit_s = 1;
+  double duration_noise = 0;
+  // traces
+  std::string format = "auto";
+  std::string duration_col, submit_col, gpus_col;
+  double time_scale = 1;
+  std::size_t limit = 0;
+  double sample = 1;
+  bool no_arrivals = false;
+  std::string multi_gpu = "skip";
+  double estimate_noise = 0;
+  int retries = 1;
+};
+
+/// Returns 0 when every subtask finished, 1 when some failed for good, 4 when it stalled.
+int simulate_job(const SimulateOptions& options);
 
 }  // namespace fastgpu::app

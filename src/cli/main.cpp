@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "                             without: --workers N threads)\n"
     "  validate JOB.toml          check a job file and show what it would run\n"
     "  inspect OUT.h5             summarize a results file (--json for scripts)\n"
+    "  simulate (JOB.toml | --trace FILE) --workers N\n"
+    "                             run the scheduler against N virtual workers on a virtual clock\n"
     "\n"
     "`fastgpu <command> --help` describes each command's options. Exit codes: 0 all subtasks done,\n"
     "1 some failed, 2 invalid usage or job file, 3 stopped early (resumable), 4 internal error.\n";
@@ -126,6 +128,65 @@ int inspect_command(const std::vector<std::string>& args) {
   return inspect_results(inspect);
 }
 
+int simulate_command(const std::vector<std::string>& args) {
+  SimulateOptions sim;
+  std::string output;
+  po::options_description options("fastgpu simulate options");
+  options.add_options()("help,h", "show this help")(
+      "job", po::value(&sim.job_file), "job file (TOML), or use --trace")(
+      "trace", po::value(&sim.trace)->value_name("FILE"), "workload trace: CSV (Philly, Tiresias, ...) or SWF")(
+      "workers", po::value(&sim.workers)->required(), "virtual workers (GPUs)")(
+      "gpus-per-node", po::value(&sim.gpus_per_node)->default_value(8), "workers per host name node0, node1, ...")(
+      "speeds", po::value(&sim.speeds)->value_name("LIST|DIST"),
+      "worker speeds: 1,1,0.5 (per worker, repeated) or 10%@0.5[,5%@0.25] (shares at a speed, rest at 1)")(
+      "policy", po::value(&sim.policy)->default_value("cost"), "placement: cost, greedy, static")(
+      "rebalance-interval", po::value(&sim.rebalance_interval_s), "seconds between rebalance rounds (default adaptive)")(
+      "prefetch", po::value(&sim.prefetch), "attempts in flight per worker (default: the policy's)")(
+      "speculation", po::value(&sim.speculation)->default_value("on"), "speculative copies in the tail: on, off")(
+      "slowdown", po::value(&sim.slowdowns)->composing()->value_name("RANK=FACTOR@T"),
+      "from virtual time T, worker RANK runs FACTOR times slower (repeatable)")(
+      "fail", po::value(&sim.failures)->composing()->value_name("RANK@T"),
+      "at virtual time T, the attempt running on worker RANK fails (repeatable)")(
+      "fail-rate", po::value(&sim.fail_rate), "probability that an attempt fails, at a random point of its run")(
+      "latency", po::value(&sim.latency_s), "one-way message latency, seconds (default 0)")(
+      "seed", po::value(&sim.seed)->default_value(1), "seed for sampling, speed shares, noise and failures")(
+      "cost-unit", po::value(&sim.cost_unit_s)->default_value(1),
+      "job files: seconds per unit of `cost` for command subtasks (kernels: their seconds)")(
+      "duration-noise", po::value(&sim.duration_noise),
+      "job files: true durations = cost x lognormal(0, SIGMA), so estimates are off")(
+      "format", po::value(&sim.format)->default_value("auto"), "trace format: auto (by extension), csv, swf")(
+      "duration-col", po::value(&sim.duration_col), "trace column of the run time (CSV: a name or END-START; SWF: field number)")(
+      "submit-col", po::value(&sim.submit_col), "trace column of the submit time (CSV name or SWF field number)")(
+      "gpus-col", po::value(&sim.gpus_col), "trace column of the GPU count (CSV name or SWF field number)")(
+      "time-scale", po::value(&sim.time_scale)->default_value(1), "multiply the trace's durations and submit times")(
+      "limit", po::value(&sim.limit), "keep the first N trace jobs by submit time")(
+      "sample", po::value(&sim.sample)->default_value(1), "keep each trace job with this probability (seeded)")(
+      "no-arrivals", po::bool_switch(&sim.no_arrivals), "every trace job is there at time 0")(
+      "multi-gpu", po::value(&sim.multi_gpu)->default_value("skip"),
+      "trace jobs needing more than one GPU: skip, one (run on one GPU), gpu-time (one GPU, duration x GPUs)")(
+      "estimate-noise", po::value(&sim.estimate_noise),
+      "trace: the scheduler's estimate is the duration x lognormal(0, SIGMA) (default exact)")(
+      "retries", po::value(&sim.retries)->default_value(1), "trace: extra attempts after a failure")(
+      "output,o", po::value(&output), "write the simulated run's results file (HDF5, as `run` does)")(
+      "force", po::bool_switch(&sim.force), "overwrite an existing results file")(
+      "json", po::bool_switch(&sim.json), "print the summary as JSON");
+  auto values = parse(args, options, "job");
+  if (wants_help(values, options,
+                 "usage: fastgpu simulate (JOB.toml | --trace FILE) --workers N [--speeds LIST|DIST] "
+                 "[--policy cost|greedy|static] [-o OUT.h5] [--json] [--seed S]")) {
+    return kExitOk;
+  }
+  if (values.count("output")) sim.output = output;
+  if (sim.workers < 1) throw po::error("--workers must be at least 1");
+  if (values.count("rebalance-interval") && sim.rebalance_interval_s <= 0) {
+    throw po::error("--rebalance-interval must be positive");
+  }
+  if (values.count("prefetch") && sim.prefetch < 1) throw po::error("--prefetch must be at least 1");
+  if (sim.speculation != "on" && sim.speculation != "off") throw po::error("--speculation must be on or off");
+  if (sim.retries < 0) throw po::error("--retries must not be negative");
+  return simulate_job(sim);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +197,7 @@ int main(int argc, char** argv) {
     if (command == "guard-children") return fastgpu::worker::run_child_guard();  // internal: worker/child_guard.hpp
     if (command == "validate") return validate_command(args);
     if (command == "inspect") return inspect_command(args);
+    if (command == "simulate") return simulate_command(args);
     if (command == "--version" || command == "version") {
       std::cout << "fastgpu " << FASTGPU_VERSION << " (" << fastgpu::device::build_summary() << ")" << std::endl;
       return kExitOk;

@@ -298,6 +298,15 @@ void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::v
   }
 }
 
+void Scheduler::hold_all() { pending_.clear(); }
+
+void Scheduler::release(const std::vector<std::uint32_t>& tasks, double now) {
+  for (const std::uint32_t task : tasks) {
+    if (task < records_.size() && records_[task].status == TaskStatus::pending) enqueue(task);
+  }
+  if (!stopping_) place(now);
+}
+
 void Scheduler::stop(double now, const std::string& why) {
   if (stopping_) return;
   stopping_ = true;

@@ -88,6 +88,12 @@ class Scheduler {
   /// pending, to run again on resume).
   void stop(double now, const std::string& why);
   bool stopping() const { return stopping_; }
+
+  /// Online arrivals (`fastgpu simulate` with trace submit times): before any worker joins, takes
+  /// every subtask out of the queue of pending work; release() hands each back, once, when it
+  /// arrives, and places it. cost and greedy only: static splits the whole job at start.
+  void hold_all();
+  void release(const std::vector<std::uint32_t>& tasks, double now);
   /// Stopping at once, without waiting for the workers: records every attempt still running as
   /// interrupted (end = now) and sets its subtask back to pending.
   void abandon_running(double now);
