@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,7 @@ struct JobSpec {
   std::string name;
   std::string output;      ///< results file; default "<name>.h5"
   std::string output_dir;  ///< value of {output_dir}; empty = default_output_dir(output), set by `run`
+  std::optional<double> gpu_hour_price;  ///< price of one GPU (worker) for one hour; `inspect` reports the cost
   std::string source_path;
   std::string source_text;
   TaskTemplate task;

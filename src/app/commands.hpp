@@ -13,7 +13,10 @@ struct RunOptions {
   std::optional<std::string> output;  ///< -o: overrides [job] output
   bool force = false;                 ///< overwrite an existing results file (with resume: accept a changed job file)
   bool resume = false;                ///< --resume: run only the subtasks the results file does not show done
-  bool quiet = false;                 ///< only errors
+  bool quiet = false;                 ///< only errors (no progress lines either)
+  /// Seconds between plain progress lines when stderr is not a terminal (--progress-interval,
+  /// FASTGPU_PROGRESS_INTERVAL); a terminal gets one live line instead.
+  double progress_interval_s = 10;
   int workers = 0;                    ///< worker threads without mpirun; 0 = number of visible GPUs, else 1
   int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks
@@ -42,6 +45,7 @@ struct InspectOptions {
   std::optional<std::string> tasks_csv;  ///< --tasks-csv FILE ("-": stdout): one row per subtask
   std::optional<std::string> gantt;      ///< --gantt FILE.svg ("-": stdout): timeline of the attempts
   int gantt_width = 1400;                ///< --gantt-width: pixels
+  std::optional<double> gpu_hour_price;  ///< --gpu-hour-price: overrides the job file's [job] gpu_hour_price
 };
 
 /// `fastgpu inspect OUT.h5`: what happened in a run, for people or (with --json) scripts; with

@@ -1,6 +1,8 @@
 // `fastgpu inspect OUT.h5`: a terminal summary of a run, or all of it as JSON for scripts; a CSV
 // table of the subtasks (--tasks-csv) and an SVG timeline (--gantt).
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,9 +14,11 @@
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/gantt_svg.hpp"
+#include "app/progress_line.hpp"
 #include "app/run_report.hpp"
 #include "app/run_statistics.hpp"
 #include "app/tasks_csv.hpp"
+#include "fastgpu/job_spec.hpp"
 #include "io/results_reader.hpp"
 
 namespace fastgpu::app {
@@ -44,7 +48,8 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
                        {"gpu_name", usage.worker.gpu_name},
                        {"attempts", usage.attempts},
                        {"busy_s", usage.busy_s},
-                       {"busy_fraction", usage.busy_fraction}});
+                       {"busy_fraction", usage.busy_fraction},
+                       {"speed", usage.speed}});
   }
   auto attempt_json = [&](std::size_t row) {
     const auto& a = results.attempts[row];
@@ -55,9 +60,28 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
                           {"exit_code", a.exit_code},
                           {"start", number(a.start)},
                           {"end", number(a.end)},
+                          {"duration_s", number(a.end - a.start)},
+                          {"predicted_s", number(a.predicted_s)},
+                          {"migrated", a.migrated},
                           {"error", a.error},
                           {"stderr_tail", a.stderr_tail}};
   };
+  nlohmann::json attempt_counts = nlohmann::json::object();
+  for (std::size_t slot = 0; slot < stats.attempt_counts.size(); ++slot) {
+    attempt_counts[to_string(static_cast<AttemptStatus>(slot))] = stats.attempt_counts[slot];
+  }
+  nlohmann::json causes = nlohmann::json::array();
+  for (const auto& cause : stats.failure_causes) {
+    nlohmann::json examples = nlohmann::json::array();
+    for (auto task : cause.examples) examples.push_back(results.tasks[task].id);
+    causes.push_back({{"error", cause.error}, {"subtasks", cause.subtasks}, {"examples", examples}});
+  }
+  auto optional_number = [](const std::optional<double>& value) {
+    return value ? number(*value) : nlohmann::json(nullptr);
+  };
+  const auto& e = stats.efficiency;
+  const auto& r = stats.remaining;
+  const auto& c = stats.cost;
   nlohmann::json slowest = nlohmann::json::array(), failures = nlohmann::json::array();
   for (auto row : stats.slowest) slowest.push_back(attempt_json(row));
   for (auto row : stats.failures) failures.push_back(attempt_json(row));
@@ -84,11 +108,64 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
           {"counts", counts},
           {"subtasks", results.tasks.size()},
           {"attempts", stats.attempts},
+          {"attempt_counts", attempt_counts},
           {"makespan_s", stats.makespan_s},
+          {"efficiency",
+           {{"lower_bound_s", e.lower_bound_s},
+            {"efficiency", e.efficiency},
+            {"total_work_s", e.total_work_s},
+            {"longest_work_s", e.longest_work_s},
+            {"speed_sum", e.speed_sum},
+            {"fastest_speed", e.fastest_speed},
+            {"speeds_from", e.speeds_from}}},
+          {"mean_busy_fraction", stats.mean_busy_fraction},
           {"workers", workers},
           {"slowest", slowest},
           {"failures", failures},
+          {"failure_causes", causes},
+          {"scheduling",
+           {{"migrations", stats.migrate_events},
+            {"migrated_attempts", stats.migrated_attempts},
+            {"speculative_copies", stats.speculative_copies},
+            {"speculation_won", stats.speculation_won},
+            {"superseded_attempts", stats.attempt_counts[static_cast<std::size_t>(AttemptStatus::superseded)]}}},
+          {"remaining",
+           {{"subtasks", r.subtasks},
+            {"pending", r.pending},
+            {"running", r.running},
+            {"failed", r.failed},
+            {"cancelled", r.cancelled},
+            {"predicted_work_s", optional_number(r.predicted_work_s)},
+            {"predicted_wall_s", optional_number(r.predicted_wall_s)},
+            {"basis", r.basis}}},
+          {"cost",
+           {{"workers", c.workers},
+            {"gpu_hours", c.gpu_hours},
+            {"busy_gpu_hours", c.busy_gpu_hours},
+            {"idle_gpu_hours", c.idle_gpu_hours},
+            {"price_per_gpu_hour", optional_number(c.price_per_gpu_hour)},
+            {"price_from", c.price_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.price_from)},
+            {"cost", optional_number(c.cost)},
+            {"idle_cost", optional_number(c.idle_cost)}}},
           {"tasks", tasks}};
+}
+
+std::string plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Hours and money: a few significant digits whatever the size.
+std::string amount(double value) {
+  if (value == 0) return "0";
+  if (std::fabs(value) >= 100) return format("%.0f", value);
+  if (std::fabs(value) >= 1) return format("%.2f", value);
+  return format("%.3g", value);
+}
+
+std::string seconds_text(double s) {
+  std::string text = format("%.3f s", s);
+  if (s >= 60) text += " (" + format_short_duration(s) + ")";
+  return text;
 }
 
 void print_text(std::ostream& out, const Results& results, const RunStatistics& stats, const std::string& file) {
@@ -98,32 +175,139 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
   for (auto status : kStatuses) {
     if (auto n = stats.task_counts[static_cast<std::size_t>(status)]) out << ", " << n << " " << to_string(status);
   }
-  out << "; attempts: " << stats.attempts << "\n";
-  out << "makespan: " << format("%.3f s", stats.makespan_s) << "\n\nworkers:\n";
+  out << "; attempts: " << stats.attempts;
+  {
+    std::string by_status;
+    for (std::size_t slot = 0; slot < stats.attempt_counts.size(); ++slot) {
+      if (stats.attempt_counts[slot] == 0) continue;
+      by_status += (by_status.empty() ? "" : ", ") + std::to_string(stats.attempt_counts[slot]) + " " +
+                   to_string(static_cast<AttemptStatus>(slot));
+    }
+    if (!by_status.empty()) out << " (" << by_status << ")";
+  }
+  out << "\n";
+  out << "makespan: " << seconds_text(stats.makespan_s) << ", first attempt start to last attempt end\n";
+  const auto& e = stats.efficiency;
+  if (e.lower_bound_s > 0 && stats.makespan_s > 0) {
+    out << "efficiency: " << format("%.0f%%", 100 * e.efficiency) << ": no schedule could beat "
+        << seconds_text(e.lower_bound_s) << " on these workers\n"
+        << "            (work " << format("%.3f s", e.total_work_s) << " over summed worker speed "
+        << format("%.2f", e.speed_sum) << ", longest subtask " << format("%.3f s", e.longest_work_s) << "; speeds "
+        << (e.speeds_from == "model" ? "from the cost model" : "taken as equal") << ")\n";
+  }
+  bool any_gpu = false;
+  for (const auto& usage : stats.workers) any_gpu = any_gpu || usage.worker.device.rfind("cuda", 0) == 0;
+  const bool gpu_unit = any_gpu || stats.workers.empty();
+  const char* unit = gpu_unit ? "GPU-hours" : "worker-hours (CPU slots, no GPU)";
+  const auto& c = stats.cost;
+  out << unit << ": " << amount(c.gpu_hours) << " (" << plural(c.workers, "worker", "workers") << " x makespan), busy "
+      << amount(c.busy_gpu_hours) << " ("
+      << format("%.0f%%", c.gpu_hours > 0 ? 100 * c.busy_gpu_hours / c.gpu_hours : 0) << "), idle "
+      << amount(c.idle_gpu_hours) << "\n";
+  if (c.cost) {
+    out << "cost: " << amount(*c.cost) << " at " << amount(*c.price_per_gpu_hour) << (gpu_unit ? " per GPU-hour" : " per worker-hour") << " (from "
+        << (c.price_from == "option" ? "--gpu-hour-price" : "the job file") << "), of which idle "
+        << amount(*c.idle_cost) << "\n";
+  } else {
+    out << "cost: no price given ([job] gpu_hour_price in the job file, or inspect --gpu-hour-price PRICE)\n";
+  }
+  out << "scheduling: " << plural(stats.migrate_events, "migration", "migrations") << ", "
+      << plural(stats.speculative_copies, "speculative copy", "speculative copies");
+  if (stats.speculative_copies > 0) {
+    out << " (" << stats.speculation_won << " finished first; "
+        << plural(stats.attempt_counts[static_cast<std::size_t>(AttemptStatus::superseded)], "attempt", "attempts")
+        << " superseded)";
+  }
+  out << "\n";
+  const auto& r = stats.remaining;
+  if (r.subtasks > 0) {
+    out << "remaining: " << plural(r.subtasks, "subtask", "subtasks") << " not done (";
+    std::string parts;
+    auto part = [&](std::size_t n, const char* what) {
+      if (n) parts += (parts.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+    };
+    part(r.pending, "pending");
+    part(r.running, "running");
+    part(r.failed, "failed");
+    part(r.cancelled, "cancelled");
+    out << parts << ")";
+    if (r.predicted_work_s) {
+      out << ", predicted " << seconds_text(*r.predicted_work_s) << " of work";
+      if (r.predicted_wall_s) {
+        out << ", about " << seconds_text(*r.predicted_wall_s) << " on " << plural(c.workers, "worker", "workers");
+      }
+      out << (r.basis == "model" ? " (cost model)" : " (mean seconds per cost of the done subtasks)");
+    }
+    out << "\n";
+    if (results.job.status != "done") out << "  fastgpu run JOB.toml -o " << file << " --resume runs them\n";
+  }
+  out << "\nworkers:\n";
   for (const auto& usage : stats.workers) {
     out << "  rank " << usage.worker.rank << "  " << usage.worker.host << "  " << usage.worker.device
         << (usage.worker.gpu_name.empty() ? "" : " (" + usage.worker.gpu_name + ")") << "  " << usage.attempts
         << " attempts, busy " << format("%.3f s", usage.busy_s) << " ("
-        << format("%.0f%%", 100 * usage.busy_fraction) << ")\n";
+        << format("%.0f%%", 100 * usage.busy_fraction) << ")";
+    if (e.speeds_from == "model") out << ", speed " << format("%.2f", usage.speed);
+    out << "\n";
   }
   if (!stats.slowest.empty()) {
     out << "\nslowest attempts:\n";
     for (auto row : stats.slowest) {
       const auto& a = results.attempts[row];
       out << "  " << format("%9.3f s", a.end - a.start) << "  " << results.tasks[static_cast<std::size_t>(a.task)].id
-          << " (attempt " << a.attempt << ", rank " << a.worker << ")\n";
+          << " (attempt " << a.attempt << ", rank " << a.worker << ", " << to_string(a.status);
+      if (!std::isnan(a.predicted_s) && a.predicted_s > 0) out << ", predicted " << format("%.3f s", a.predicted_s);
+      out << ")\n";
+    }
+  }
+  if (!stats.failure_causes.empty()) {
+    out << "\nfailures by cause:\n";
+    for (const auto& cause : stats.failure_causes) {
+      out << "  " << format("%5.0f", static_cast<double>(cause.subtasks)) << "  "
+          << (cause.error.empty() ? "(no error recorded)" : cause.error) << "  e.g.";
+      for (auto task : cause.examples) out << " " << results.tasks[task].id;
+      out << "\n";
     }
   }
   if (!stats.failures.empty()) {
     out << "\nfailed subtasks:\n";
-    for (auto row : stats.failures) {
-      const auto& a = results.attempts[row];
+    constexpr std::size_t kShown = 20;
+    for (std::size_t i = 0; i < stats.failures.size() && i < kShown; ++i) {
+      const auto& a = results.attempts[stats.failures[i]];
       const auto& task = results.tasks[static_cast<std::size_t>(a.task)];
-      out << "  " << task.id << ": " << a.error << ", exit code " << a.exit_code << ", " << task.attempts
-          << " attempts, last on rank " << a.worker << "\n";
+      const bool says_code = a.error.rfind("exit code", 0) == 0;
+      out << "  " << task.id << ": " << a.error << (says_code ? "" : ", exit code " + std::to_string(a.exit_code))
+          << ", " << plural(static_cast<std::size_t>(std::max(task.attempts, 0)), "attempt", "attempts")
+          << ", last on rank " << a.worker << "\n";
       if (!a.stderr_tail.empty()) out << "    stderr:\n" << last_lines(a.stderr_tail, 5, "      ");
     }
+    if (stats.failures.size() > kShown) {
+      out << "  ... and " << stats.failures.size() - kShown << " more (all of them: --json or --tasks-csv)\n";
+    }
   }
+}
+
+// The job file stored in /job: its kernel (the task class in /model) and gpu_hour_price. A spec
+// that does not parse (an older or damaged file) leaves the defaults.
+StatisticsInputs statistics_inputs(const Results& results, const std::optional<CostModelSnapshot>& model,
+                                   const InspectOptions& options) {
+  StatisticsInputs inputs;
+  if (model) inputs.model = &*model;
+  std::optional<double> job_price;
+  try {
+    const JobSpec job = parse_job(results.job.spec, results.job.source_path.empty() ? "job" : results.job.source_path);
+    if (!job.task.kernel.empty()) inputs.task_class = job.task.kernel;
+    job_price = job.gpu_hour_price;
+  } catch (const std::exception&) {
+  }
+  if (options.gpu_hour_price) {
+    inputs.gpu_hour_price = options.gpu_hour_price;
+    inputs.price_from = "option";
+  } else if (job_price) {
+    inputs.gpu_hour_price = job_price;
+    inputs.price_from = "job file";
+  }
+  return inputs;
 }
 
 // Writes to `target` ("-": stdout) through `write`; throws UsageError when it cannot.
@@ -150,7 +334,8 @@ int inspect_results(const InspectOptions& options) {
       throw UsageError("--gantt-width must be between 400 and 20000 pixels");
     }
     const Results results = io::read_results(options.results_file);
-    const RunStatistics stats = compute_statistics(results);
+    const auto model = io::read_model(options.results_file);
+    const RunStatistics stats = compute_statistics(results, statistics_inputs(results, model, options));
     // What was written goes to stdout unless stdout carries data.
     std::ostream& note = to_stdout ? std::cerr : std::cout;
     if (options.tasks_csv) {

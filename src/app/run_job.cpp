@@ -14,6 +14,7 @@
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/prepared_job.hpp"
+#include "app/progress_line.hpp"
 #include "app/run_report.hpp"
 #include "app/resume.hpp"
 #include "app/scheduler_loop.hpp"
@@ -92,7 +93,15 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, config, transport, sink,
                                  prepared.history ? &*prepared.history : nullptr);
   if (resume) scheduler.resume_from(resume->records, resume->next_attempts);
-  const DriveOutcome outcome = drive_scheduler(transport, scheduler, writer, started_unix, stop_requests);
+  std::optional<RunProgress> progress;
+  if (!options.quiet) {
+    progress.emplace(std::cerr, isatty(STDERR_FILENO) == 1, options.progress_interval_s, run_began - started_unix);
+  }
+  auto on_step = [&](double now) {
+    if (progress) progress->tick(scheduler, now);
+  };
+  const DriveOutcome outcome = drive_scheduler(transport, scheduler, writer, started_unix, stop_requests, on_step);
+  if (progress) progress->finish(scheduler, unix_now() - started_unix);
   writer.write_model(scheduler.model_snapshot());
   const double finished_unix = unix_now();
   int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - run_began, options.quiet);

@@ -18,7 +18,8 @@ std::chrono::milliseconds until(double now, double at) {
 }  // namespace
 
 DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
-                             double job_start_unix, const std::function<int()>& stop_requests) {
+                             double job_start_unix, const std::function<int()>& stop_requests,
+                             const std::function<void(double now)>& on_step) {
   auto requests = [&] { return stop_requests ? stop_requests() : 0; };
   double now = worker::seconds_since(job_start_unix);
   double next_flush = now + kFlushInterval_s;
@@ -44,6 +45,7 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
       writer.flush();
       next_flush = now + kFlushInterval_s;
     }
+    if (on_step) on_step(now);
   };
 
   while (!scheduler.finished() && requests() == 0) step();

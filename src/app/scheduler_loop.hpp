@@ -19,8 +19,10 @@ enum class DriveOutcome {
 /// Runs until every subtask is done or failed, then sends Shutdown to every worker rank and waits
 /// for each one's goodbye. Times are seconds since `job_start_unix`. `stop_requests` (may be
 /// empty) is polled at least every 100 ms: 1 stops the run (no new subtasks, Shutdown to the
-/// workers, wait for their goodbyes), 2 or more returns at once.
+/// workers, wait for their goodbyes), 2 or more returns at once. `on_step` (may be empty) is
+/// called with the time after every step (at least every 100 ms): the progress line.
 DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
-                             double job_start_unix, const std::function<int()>& stop_requests = {});
+                             double job_start_unix, const std::function<int()>& stop_requests = {},
+                             const std::function<void(double now)>& on_step = {});
 
 }  // namespace fastgpu::app

@@ -1,12 +1,16 @@
 // The `fastgpu` command: parses arguments with Boost.Program_options and calls the library.
 #include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/progress_line.hpp"
 #include "device/device_binding.hpp"
 #include "fastgpu/config.hpp"
 #include "worker/child_guard.hpp"
@@ -72,13 +76,26 @@ int run_command(const std::vector<std::string>& args) {
       "seconds between SIGTERM and SIGKILL when a subtask times out")(
       "grace", po::value(&run.stop_grace_s)->default_value(30),
       "on SIGTERM/SIGINT/SIGUSR1: seconds running subtasks get between SIGTERM and SIGKILL")(
-      "quiet,q", po::bool_switch(&run.quiet), "print only errors");
+      "progress-interval", po::value<double>()->value_name("SEC"),
+      "seconds between progress lines when stderr is not a terminal (default: $FASTGPU_PROGRESS_INTERVAL, else 10)")(
+      "quiet,q", po::bool_switch(&run.quiet), "print only errors (no progress)");
   auto values = parse(args, options, "job");
-  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--policy cost|greedy|static] [--workers N] [--quiet]")) {
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--policy cost|greedy|static] [--workers N] [--progress-interval SEC] [--quiet]")) {
     return kExitOk;
   }
   if (values.count("output")) run.output = output;
   if (values.count("history")) run.history = values["history"].as<std::string>();
+  std::optional<double> interval_option;
+  if (values.count("progress-interval")) {
+    interval_option = values["progress-interval"].as<double>();
+    if (!(*interval_option > 0) || !std::isfinite(*interval_option)) {
+      throw po::error("--progress-interval must be a positive number of seconds");
+    }
+  }
+  std::string interval_warning;
+  run.progress_interval_s =
+      progress_interval(interval_option, std::getenv("FASTGPU_PROGRESS_INTERVAL"), &interval_warning);
+  if (!interval_warning.empty() && !run.quiet) std::cerr << "fastgpu: warning: " << interval_warning << std::endl;
   if (run.speculation != "auto" && run.speculation != "on" && run.speculation != "off") {
     throw po::error("--speculation must be auto, on or off");
   }
@@ -114,10 +131,12 @@ int inspect_command(const std::vector<std::string>& args) {
       "gantt", po::value(&gantt)->value_name("FILE.svg"),
       "write an SVG timeline: one lane per worker, one bar per attempt; - for stdout")(
       "gantt-width", po::value(&inspect.gantt_width)->default_value(1400)->value_name("PX"),
-      "width of the --gantt picture in pixels");
+      "width of the --gantt picture in pixels")(
+      "gpu-hour-price", po::value<double>()->value_name("PRICE"),
+      "price of one GPU for one hour: the summary reports the run's cost (default: the job file's gpu_hour_price)");
   auto values = parse(args, options, "results");
   if (wants_help(values, options,
-                 "usage: fastgpu inspect OUT.h5 [--json] [--tasks-csv FILE] [--gantt FILE.svg]\n"
+                 "usage: fastgpu inspect OUT.h5 [--json] [--gpu-hour-price PRICE] [--tasks-csv FILE] [--gantt FILE.svg]\n"
                  "With --tasks-csv or --gantt the summary is not printed (--json still is).")) {
     return kExitOk;
   }
@@ -125,6 +144,12 @@ int inspect_command(const std::vector<std::string>& args) {
   if (!values.count("results")) throw po::error("no results file given");
   if (values.count("tasks-csv")) inspect.tasks_csv = tasks_csv;
   if (values.count("gantt")) inspect.gantt = gantt;
+  if (values.count("gpu-hour-price")) {
+    inspect.gpu_hour_price = values["gpu-hour-price"].as<double>();
+    if (!(*inspect.gpu_hour_price >= 0) || !std::isfinite(*inspect.gpu_hour_price)) {
+      throw po::error("--gpu-hour-price must be a number, zero or more");
+    }
+  }
   return inspect_results(inspect);
 }
 

@@ -27,7 +27,7 @@ inline constexpr std::int64_t kMaxOutputTail = std::int64_t{64} << 20;
 
 /// The keys allowed in each table.
 inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks"};
-inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir"};
+inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir", "gpu_hour_price"};
 inline const std::vector<std::string> kTaskKeys = {"command", "kernel",  "args",    "env",        "cwd",
                                                    "gpus",    "cost",    "timeout", "retries", "output_tail"};
 inline const std::vector<std::string> kTaskEntryKeys = {"name", "params"};

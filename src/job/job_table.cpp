@@ -1,5 +1,6 @@
-// The [job] table: name, output, output_dir.
+// The [job] table: name, output, output_dir, gpu_hour_price.
 #include <algorithm>
+#include <cmath>
 
 #include "job/job_parser.hpp"
 
@@ -34,6 +35,21 @@ void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec
   }
   if (const toml::node* output_dir = table.get("output_dir")) {
     job.output_dir = reader.string_value(*output_dir, "output_dir");
+  }
+  if (const toml::node* price = table.get("gpu_hour_price")) {
+    double value = 0;
+    if (const auto* integer = price->as_integer()) {
+      value = static_cast<double>(integer->get());
+    } else if (const auto* number = price->as_floating_point()) {
+      value = number->get();
+    } else {
+      reader.fail(reader.at(*price), "'gpu_hour_price' must be a number (the price of one GPU for one hour), not " +
+                                         type_phrase(*price));
+    }
+    if (!std::isfinite(value) || value < 0) {
+      reader.fail(reader.at(*price), "'gpu_hour_price' must be a finite number, zero or more");
+    }
+    job.gpu_hour_price = value;
   }
 }
 

@@ -35,7 +35,7 @@ TEST_F(InspectTest, SummarizesCountsWorkersAndFailures) {
   EXPECT_NE(run.out.find("subtasks: 2, 1 done, 1 failed"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("makespan:"), std::string::npos);
   EXPECT_NE(run.out.find("rank 1"), std::string::npos);
-  EXPECT_NE(run.out.find("bad: exit code 4, exit code 4"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("bad: exit code 4, 1 attempt, last on rank "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("oops"), std::string::npos);
 }
 
