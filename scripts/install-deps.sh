@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin            # MPI transport, mpirun
   libhdf5-dev hdf5-tools                # results file, h5dump
+  zlib1g-dev                            # crc32 of the results journal
   libboost-program-options-dev          # command line
   libgtest-dev libgmock-dev             # tests
   libtomlplusplus-dev                   # job files (errors with line:column)

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "fastgpu/config.hpp"
+#include "io/journal.hpp"
 #include "io/results_reader.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -27,6 +28,10 @@ PreparedJob prepare_job(const RunOptions& options) {
   if (options.resume) {
     if (!std::filesystem::exists(prepared.output)) {
       throw UsageError("--resume: results file '" + prepared.output.string() + "' does not exist (nothing to resume)");
+    }
+    if (io::journal_state(prepared.output) == io::JournalState::live) {
+      throw UsageError("--resume: results file '" + prepared.output.string() +
+                       "' is being written by another running fastgpu");
     }
     try {
       prepared.previous = io::read_results(prepared.output);

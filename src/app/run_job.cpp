@@ -129,8 +129,7 @@ std::unique_ptr<io::ResultsWriter> create_resumed_writer(const PreparedJob& prep
                      std::to_string(plan.done) + " of " + std::to_string(plan.records.size()) +
                          " subtasks already done" +
                          (plan.dropped ? "; " + std::to_string(plan.dropped) + " earlier subtasks dropped" : "")});
-  writer->flush();
-  std::filesystem::rename(temp, prepared.output);
+  writer->rename(prepared.output);
   return writer;
 }
 

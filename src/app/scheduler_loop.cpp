@@ -44,6 +44,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
     if (now >= next_flush) {
       writer.flush();
       next_flush = now + kFlushInterval_s;
+    } else {
+      writer.commit();  // every completed batch reaches the journal at once; HDF5 once a second
     }
     if (on_step) on_step(now);
   };

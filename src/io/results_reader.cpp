@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "io/hdf5_handle.hpp"
 #include "io/hdf5_table.hpp"
 #include "io/hdf5_types.hpp"
+#include "io/journal.hpp"
 #include "io/results_layout.hpp"
 
 namespace fastgpu::io {
@@ -162,8 +164,18 @@ void check_consistency(const Results& results, const std::filesystem::path& path
   fail(path, "H5Fopen", reason);
 }
 
+// A killed run's file is first rebuilt from the journal it left behind (src/io/journal.hpp).
+void recover_if_killed(const std::filesystem::path& path) {
+  const auto recovery = recover_results(path);
+  if (!recovery) return;
+  std::fprintf(stderr, "fastgpu: note: '%s' was rebuilt from its journal (%zu records%s): %s\n", path.c_str(),
+               recovery->records, recovery->torn_tail ? ", the last one cut short and dropped" : "",
+               recovery->finished ? "the run had finished" : "the run that wrote it was killed");
+}
+
 // Opens a results file for reading, with a clear error for a missing, non-HDF5 or unreadable one.
 File open_results_file(const std::filesystem::path& path) {
+  recover_if_killed(path);
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(status)) {

@@ -16,6 +16,7 @@
 #include "io/hdf5_handle.hpp"
 #include "io/hdf5_table.hpp"
 #include "io/hdf5_types.hpp"
+#include "io/journal.hpp"
 #include "io/results_layout.hpp"
 #include "io/utf8.hpp"
 
@@ -139,6 +140,7 @@ void commit_type(hid_t file, const char* name, Datatype type, const std::filesys
 
 struct ResultsWriter::Impl {
   std::filesystem::path path;
+  std::unique_ptr<JournalWriter> journal;  // null with Journaling::off
   // Declared first, destroyed last: every object below belongs to the file.
   File file;
   Group job;
@@ -265,7 +267,7 @@ void ResultsWriter::Impl::close() {
 std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path& path,
                                                      const JobInfo& job_info,
                                                      const std::vector<TaskRecord>& task_records,
-                                                     bool overwrite) {
+                                                     bool overwrite, Journaling journaling) {
   ErrorSilencer silencer;
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !overwrite) {
@@ -281,10 +283,17 @@ std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  if (journaling == Journaling::on) {
+    // The journal comes first: a kill at any later moment leaves something to rebuild from.
+    impl->journal = std::make_unique<JournalWriter>(journal_path(path));
+    impl->journal->begin(clean(job_info), task_records);
+    impl->journal->sync();
+  }
   PropList fapl = file_access_properties(path);
   impl->file =
       File(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()));
   if (!impl->file) {
+    if (impl->journal) impl->journal->remove();
     if (!overwrite && std::filesystem::exists(path, ec)) {  // created by someone else meanwhile
       (void)take_error_stack();
       throw UsageError("results file '" + path.string() + "' already exists; pass --force to overwrite it");
@@ -353,6 +362,7 @@ std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path
   } catch (...) {
     // Do not leave a half-made file behind.
     impl->closed = true;
+    if (impl->journal) impl->journal->remove();
     impl.reset();
     std::filesystem::remove(path, ec);
     throw;
@@ -368,6 +378,7 @@ ResultsWriter::~ResultsWriter() {
     flush();
     ErrorSilencer silencer;
     impl_->close();
+    if (impl_->journal) impl_->journal->remove();  // the file on disk is complete
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fastgpu: warning: closing the results file: %s\n", e.what());
   } catch (...) {
@@ -377,6 +388,7 @@ ResultsWriter::~ResultsWriter() {
 
 void ResultsWriter::add_worker(const WorkerRecord& worker) {
   impl_->require_open();
+  if (impl_->journal) impl_->journal->worker(worker);
   impl_->pending_workers.push_back(clean(worker));
   impl_->buffered_bytes += footprint(worker);
   after_add();
@@ -389,6 +401,7 @@ void ResultsWriter::update_task(std::size_t index, const TaskRecord& task) {
                             std::to_string(index) + "): there are only " + std::to_string(impl_->tasks.rows) +
                             " tasks");
   }
+  if (impl_->journal) impl_->journal->task(index, task);
   impl_->dirty_tasks.insert_or_assign(index, clean(task));
   impl_->buffered_bytes += footprint(task);
   after_add();
@@ -396,6 +409,7 @@ void ResultsWriter::update_task(std::size_t index, const TaskRecord& task) {
 
 void ResultsWriter::add_attempt(const AttemptRecord& attempt) {
   impl_->require_open();
+  if (impl_->journal) impl_->journal->attempt(attempt);
   impl_->pending_attempts.push_back(clean(attempt));
   impl_->buffered_bytes += footprint(attempt);
   after_add();
@@ -403,6 +417,7 @@ void ResultsWriter::add_attempt(const AttemptRecord& attempt) {
 
 void ResultsWriter::add_event(const EventRecord& event) {
   impl_->require_open();
+  if (impl_->journal) impl_->journal->event(event);
   impl_->pending_events.push_back(clean(event));
   impl_->buffered_bytes += footprint(event);
   after_add();
@@ -412,9 +427,15 @@ void ResultsWriter::after_add() {
   if (impl_->buffered_bytes >= impl_->auto_flush_bytes) flush();
 }
 
+void ResultsWriter::commit() {
+  impl_->require_open();
+  if (impl_->journal) impl_->journal->commit();
+}
+
 void ResultsWriter::flush() {
   impl_->require_open();
   ErrorSilencer silencer;
+  if (impl_->journal) impl_->journal->sync();  // write-ahead: the journal has it before HDF5 does
   impl_->write_pending();
   check_status(H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL), impl_->path, "H5Fflush");
 }
@@ -422,6 +443,10 @@ void ResultsWriter::flush() {
 void ResultsWriter::write_model(const CostModelSnapshot& model) {
   impl_->require_open();
   ErrorSilencer silencer;
+  if (impl_->journal) {
+    impl_->journal->model(model);
+    impl_->journal->sync();
+  }
   h5::write_model_group(impl_->file.get(), model, impl_->path);
 }
 
@@ -432,10 +457,23 @@ void ResultsWriter::finish(const std::string& status, const std::string& finishe
   std::string clean_finished = finished_iso;
   sanitize_utf8(clean_status);
   sanitize_utf8(clean_finished);
+  if (impl_->journal) impl_->journal->finish(clean_status, clean_finished);
   write_string_attribute(impl_->job.get(), "status", clean_status, impl_->path);
   write_string_attribute(impl_->job.get(), "finished", clean_finished, impl_->path);
   flush();
   impl_->close();
+  if (impl_->journal) impl_->journal->remove();  // the file is complete: nothing to recover
+}
+
+void ResultsWriter::rename(const std::filesystem::path& to) {
+  flush();
+  // The journal moves first: should a crash come between the two renames, `to` has the journal
+  // that rebuilds all of this writer's records.
+  if (impl_->journal) impl_->journal->rename(journal_path(to));
+  std::error_code ec;
+  std::filesystem::rename(impl_->path, to, ec);
+  if (ec) throw IoError("results file '" + impl_->path.string() + "': cannot rename it to '" + to.string() + "': " + ec.message());
+  impl_->path = to;
 }
 
 const std::filesystem::path& ResultsWriter::path() const { return impl_->path; }

@@ -12,6 +12,9 @@
 
 namespace fastgpu::io {
 
+/** @brief Whether a writer keeps a journal beside its file (on, except when replaying one). */
+enum class Journaling { on, off };
+
 /**
  * @brief Records a job into an HDF5 results file. Rows are buffered in memory and written by
  * flush(), each table in one extend + write; after flush() the file on disk is complete and can
@@ -24,9 +27,14 @@ class ResultsWriter final : public ResultsSink {
    * @brief Creates the file (and missing parent directories) with /tasks holding @p tasks, and
    * flushes it. If the file exists and !overwrite: throws fastgpu::UsageError and leaves it
    * untouched. Other failures throw fastgpu::IoError.
+   *
+   * With Journaling::on every change is also appended to "<path>.journal" (src/io/journal.hpp)
+   * before it reaches the HDF5 file, and the journal is deleted when the file is closed cleanly:
+   * a journal left behind means the writer died, and readers rebuild the file from it.
    */
   static std::unique_ptr<ResultsWriter> create(const std::filesystem::path& path, const JobInfo& job,
-                                               const std::vector<TaskRecord>& tasks, bool overwrite);
+                                               const std::vector<TaskRecord>& tasks, bool overwrite,
+                                               Journaling journaling = Journaling::on);
 
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
@@ -40,8 +48,12 @@ class ResultsWriter final : public ResultsSink {
   void add_attempt(const AttemptRecord& attempt) override;
   void add_event(const EventRecord& event) override;
 
-  /** @brief Writes everything buffered, then flushes HDF5's caches to disk. */
+  /** @brief Writes the journal's buffered records (cheap: one write(2)); a kill loses none. */
+  void commit();
+  /** @brief Syncs the journal, writes everything buffered, then flushes HDF5's caches to disk. */
   void flush();
+  /** @brief Flushes, then moves the file and its journal to @p to (same filesystem). */
+  void rename(const std::filesystem::path& to);
   /** @brief Replaces /model with the cost model's parameters (reusable by --history). */
   void write_model(const CostModelSnapshot& model);
   /** @brief Sets the /job `status` and `finished` attributes, flushes and closes the file. */

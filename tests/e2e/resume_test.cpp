@@ -4,9 +4,12 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "e2e/cli_harness.hpp"
+#include "io/journal.hpp"
 #include "io/results_reader.hpp"
 
 namespace fastgpu::e2e {
@@ -37,11 +40,26 @@ class ResumeTest : public CliTest {
   // Starts `fastgpu ARGS...` in its own process group, without waiting.
   worker::RunningCommand start(std::vector<std::string> args) {
     args.insert(args.begin(), FASTGPU_BINARY);
+    return start_argv(args);
+  }
+  // Starts ARGV (a full command line) in its own process group, without waiting.
+  worker::RunningCommand start_argv(const std::vector<std::string>& argv) {
     worker::CommandOptions options;
     options.kill_grace_s = 0;
     options.tail_bytes = 1 << 20;
-    return worker::RunningCommand::start({args, {}, dir_.string()}, options);
+    return worker::RunningCommand::start({argv, {}, dir_.string()}, options);
   }
+  std::map<std::string, int> count_ids() { return count_lines(path("ids.txt")); }
+  // After kill -9 of mpiexec, its ranks die a moment later (Open MPI notices its daemon gone);
+  // until rank 0 is gone it holds the journal's lock, and --resume rightly refuses to start.
+  void wait_for_writer_to_die() {
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (io::journal_state(path("out.h5")) == io::JournalState::live && Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_NE(io::journal_state(path("out.h5")), io::JournalState::live) << "rank 0 outlived the kill";
+  }
+  void kill_and_resume_repeatedly(const std::vector<std::string>& launcher, const std::vector<std::string>& options);
 
   // Polls the results file (never the clock alone) until `enough` says so; false on timeout or exit.
   template <typename Pred>
@@ -81,7 +99,7 @@ TEST_F(ResumeTest, AKilledRunResumesExactlyTheSubtasksNotDone) {
   ::kill(-run.pid(), SIGKILL);  // the whole run: no chance to flush or say goodbye
   wait_exit(run);
   const auto before = io::read_results(path("out.h5"));
-  EXPECT_EQ(before.job.status, "running");
+  EXPECT_EQ(before.job.status, "killed");  // rebuilt from the journal it left
   const auto done_before = done_ids(before);
   ASSERT_LT(done_before.size(), 30u);
 
@@ -106,6 +124,64 @@ TEST_F(ResumeTest, AKilledRunResumesExactlyTheSubtasksNotDone) {
   for (const auto& attempt : after.attempts) {
     EXPECT_TRUE(numbers.emplace(attempt.task, attempt.attempt).second) << after.tasks[attempt.task].id;
   }
+}
+
+// kill -9 of the whole run at random moments, resumed each time: a subtask recorded done never
+// runs again, none is lost, and the file always opens. Each cycle waits for a random number of
+// further subtasks to start (watching ids.txt, not the clock) before the kill.
+void ResumeTest::kill_and_resume_repeatedly(const std::vector<std::string>& launcher,
+                                            const std::vector<std::string>& options) {
+  constexpr int kSubtasks = 40;
+  const auto job = sweep_job(kSubtasks, R"(["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.05"])");
+  const unsigned seed = std::random_device{}();
+  std::mt19937 random(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::map<std::string, int> runs_when_done;  // id -> its runs when a kill found it recorded done
+  for (int cycle = 0; cycle < 5; ++cycle) {
+    std::vector<std::string> args = launcher;
+    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
+    args.insert(args.end(), options.begin(), options.end());
+    if (cycle > 0) args.emplace_back("--resume");
+    auto run = start_argv(args);
+    std::size_t started = 0;
+    for (const auto& [id, n] : count_lines(path("ids.txt"))) started += static_cast<std::size_t>(n);
+    const std::size_t kill_at = started + std::uniform_int_distribution<std::size_t>(1, 10)(random);
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (!run.poll(std::chrono::milliseconds(5)) && Clock::now() < give_up) {
+      std::size_t lines = 0;
+      for (const auto& [id, n] : count_lines(path("ids.txt"))) lines += static_cast<std::size_t>(n);
+      if (lines >= kill_at) break;
+    }
+    if (run.finished()) break;  // it got to the end first: nothing left to kill
+    ::kill(-run.pid(), SIGKILL);
+    wait_exit(run);
+    wait_for_writer_to_die();
+    const auto killed = io::read_results(path("out.h5"));  // always opens
+    const auto ran = count_ids();
+    for (const auto& id : done_ids(killed)) runs_when_done.emplace(id, ran.at(id));
+  }
+  std::vector<std::string> args = launcher;
+  for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--resume", "--quiet"}) args.emplace_back(arg);
+  args.insert(args.end(), options.begin(), options.end());
+  auto last = start_argv(args);
+  wait_exit(last);
+  ASSERT_EQ(last.result().exit_code, 0) << last.result().stderr_tail;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(after.job.status, "done");
+  EXPECT_EQ(done_ids(after).size(), static_cast<std::size_t>(kSubtasks));
+  const auto lines = count_ids();
+  for (const auto& task : after.tasks) EXPECT_TRUE(lines.count(task.id)) << task.id << " never ran";
+  for (const auto& [id, runs] : runs_when_done) {
+    EXPECT_EQ(lines.at(id), runs) << id << " was recorded done, yet ran again";
+  }
+}
+
+TEST_F(ResumeTest, KilledAgainAndAgainAtRandomMomentsLosesNothingAndRedoesNothing) {
+  kill_and_resume_repeatedly({FASTGPU_BINARY}, {"--workers", "3"});
+}
+
+TEST_F(ResumeTest, KilledAgainAndAgainUnderMpiexecLosesNothingAndRedoesNothing) {
+  kill_and_resume_repeatedly({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY}, {});
 }
 
 TEST_F(ResumeTest, SigtermStopsWithExitThreeAndResumeFinishes) {
