@@ -16,6 +16,7 @@ packages=(
   python3-matplotlib                    # scripts/fastgpu_results.py plot-utilization
   chromium                              # tests render `inspect --gantt` SVGs headless
   parallel                              # benchmark baseline (GNU parallel)
+  python3-mpi4py                        # benchmark baseline (mpi4py.futures, scripts/bench/run-all)
   procps                                # pkill, used by a test to clean up
   clang libclang-rt-14-dev              # scripts/fuzz.sh: clang and libFuzzer's runtime
 )

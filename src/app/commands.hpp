@@ -90,4 +90,26 @@ struct SimulateOptions {
 /// Returns 0 when every subtask finished, 1 when some failed for good, 4 when it stalled.
 int simulate_job(const SimulateOptions& options);
 
+/// `fastgpu plan JOB --history OUT.h5`: how many GPUs to ask for (docs/plan.md).
+struct PlanOptions {
+  std::string job_file;
+  std::string history;                   ///< an earlier run's results file: its /model predicts the subtasks
+  std::string deadline;                  ///< --deadline: a duration (2h, 30m, 90s, 5400); empty = none
+  int max_gpus = 0;                      ///< 0 = min(subtasks, 64)
+  std::optional<double> gpu_hour_price;  ///< overrides the job file's [job] gpu_hour_price
+  std::optional<std::string> emit_sbatch;  ///< write slurm/fastgpu.sbatch with the recommended allocation
+  std::optional<std::string> output;     ///< -o: the results file of the emitted script's run
+  std::string sbatch_template;           ///< empty = slurm/fastgpu.sbatch beside the binary's folder
+  int gpus_per_node = 0;                 ///< 0 = the template's #SBATCH --gpus-per-node, else 8
+  double margin = 0.25;                  ///< time limit = makespan x (1 + margin, at least 2 min) + signal lead
+  double min_efficiency = 0.8;           ///< without a deadline: the fastest allocation at least this efficient
+  std::string policy = "cost";
+  bool json = false;
+  std::string fastgpu_exe;               ///< this binary, for the emitted script's $FASTGPU and the template search
+};
+
+/// Prints the table and recommendation; 0 also when no allocation meets the deadline (it says so),
+/// 2 for bad usage, a bad job file or a history without a model for the job's subtasks.
+int plan_job(const PlanOptions& options);
+
 }  // namespace fastgpu::app

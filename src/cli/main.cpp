@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "  inspect OUT.h5             summarize a results file (--json for scripts)\n"
     "  simulate (JOB.toml | --trace FILE) --workers N\n"
     "                             run the scheduler against N virtual workers on a virtual clock\n"
+    "  plan JOB.toml --history OUT.h5 [--deadline TIME] [--max-gpus N] [--emit-sbatch FILE]\n"
+    "                             how many GPUs to ask for: predicted makespan, GPU-hours, cost\n"
     "\n"
     "`fastgpu <command> --help` describes each command's options. Exit codes: 0 all subtasks done,\n"
     "1 some failed, 2 invalid usage or job file, 3 stopped early (resumable), 4 internal error.\n";
@@ -119,6 +121,14 @@ int validate_command(const std::vector<std::string>& args) {
   return validate_job(job);
 }
 
+// --gpu-hour-price (inspect, plan): a finite number, zero or more.
+std::optional<double> gpu_hour_price(const po::variables_map& values) {
+  if (!values.count("gpu-hour-price")) return std::nullopt;
+  const double price = values["gpu-hour-price"].as<double>();
+  if (!(price >= 0) || !std::isfinite(price)) throw po::error("--gpu-hour-price must be a number, zero or more");
+  return price;
+}
+
 int inspect_command(const std::vector<std::string>& args) {
   InspectOptions inspect;
   std::string tasks_csv, gantt;
@@ -144,12 +154,7 @@ int inspect_command(const std::vector<std::string>& args) {
   if (!values.count("results")) throw po::error("no results file given");
   if (values.count("tasks-csv")) inspect.tasks_csv = tasks_csv;
   if (values.count("gantt")) inspect.gantt = gantt;
-  if (values.count("gpu-hour-price")) {
-    inspect.gpu_hour_price = values["gpu-hour-price"].as<double>();
-    if (!(*inspect.gpu_hour_price >= 0) || !std::isfinite(*inspect.gpu_hour_price)) {
-      throw po::error("--gpu-hour-price must be a number, zero or more");
-    }
-  }
+  inspect.gpu_hour_price = gpu_hour_price(values);
   return inspect_results(inspect);
 }
 
@@ -212,6 +217,58 @@ int simulate_command(const std::vector<std::string>& args) {
   return simulate_job(sim);
 }
 
+int plan_command(const std::vector<std::string>& args) {
+  PlanOptions plan;
+  std::string emit, output;
+  po::options_description options("fastgpu plan options");
+  options.add_options()("help,h", "show this help")(
+      "job", po::value(&plan.job_file), "job file (TOML) to plan")(
+      "history", po::value(&plan.history)->value_name("OUT.h5"),
+      "results file of an earlier run: its cost model (/model) predicts each subtask's time (required)")(
+      "deadline", po::value(&plan.deadline)->value_name("TIME"),
+      "the job must be done within TIME (2h, 30m, 90s, 1h30m, 2:00:00 or seconds): recommend the allocation "
+      "that meets it with the fewest GPU-hours")(
+      "max-gpus", po::value(&plan.max_gpus)->value_name("N"),
+      "simulate 1..N GPUs (default: subtasks, at most 64); above 16 a sample of counts")(
+      "gpu-hour-price", po::value<double>()->value_name("PRICE"),
+      "price of one GPU for one hour: adds a cost column (default: the job file's gpu_hour_price)")(
+      "emit-sbatch", po::value(&emit)->value_name("FILE"),
+      "write slurm/fastgpu.sbatch with the recommended --nodes/--gpus-per-node/--time to FILE")(
+      "output,o", po::value(&output)->value_name("OUT.h5"),
+      "results file of the emitted script's run (default: the job's; OUT.planned.h5 when that exists)")(
+      "sbatch-template", po::value(&plan.sbatch_template)->value_name("FILE"),
+      "the sbatch script to start from (default: slurm/fastgpu.sbatch beside the binary's folder)")(
+      "gpus-per-node", po::value(&plan.gpus_per_node)->value_name("G"),
+      "GPUs per node for the script's layout (default: the template's --gpus-per-node, else 8)")(
+      "margin", po::value(&plan.margin)->default_value(0.25)->value_name("FRACTION"),
+      "time limit = makespan + this fraction of it (at least 2 min) + the template's stop-signal lead")(
+      "min-efficiency", po::value(&plan.min_efficiency)->default_value(0.8)->value_name("E"),
+      "without --deadline: recommend the fastest allocation at least this efficient")(
+      "policy", po::value(&plan.policy)->default_value("cost"), "placement policy simulated: cost, greedy, static")(
+      "json", po::bool_switch(&plan.json), "print the table and recommendation as JSON");
+  auto values = parse(args, options, "job");
+  if (wants_help(values, options,
+                 "usage: fastgpu plan JOB.toml --history OUT.h5 [--deadline TIME] [--max-gpus N] "
+                 "[--gpu-hour-price P] [--emit-sbatch FILE] [--json]")) {
+    return kExitOk;
+  }
+  if (!values.count("job")) throw po::error("no job file given");
+  if (!values.count("history")) throw po::error("--history OUT.h5 is required (the results file of an earlier run)");
+  if (values.count("emit-sbatch")) plan.emit_sbatch = emit;
+  if (values.count("output")) plan.output = output;
+  if (values.count("max-gpus") && plan.max_gpus < 1) throw po::error("--max-gpus must be at least 1");
+  if (values.count("gpus-per-node") && plan.gpus_per_node < 1) throw po::error("--gpus-per-node must be at least 1");
+  plan.gpu_hour_price = gpu_hour_price(values);
+  if (!(plan.margin >= 0) || !std::isfinite(plan.margin)) throw po::error("--margin must be a fraction, zero or more");
+  if (!(plan.min_efficiency >= 0 && plan.min_efficiency <= 1)) throw po::error("--min-efficiency must be in [0, 1]");
+  if (plan.policy != "cost" && plan.policy != "greedy" && plan.policy != "static") {
+    throw po::error("--policy must be cost, greedy or static");
+  }
+  std::error_code no_exe;
+  plan.fastgpu_exe = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
+  return plan_job(plan);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,6 +280,7 @@ int main(int argc, char** argv) {
     if (command == "validate") return validate_command(args);
     if (command == "inspect") return inspect_command(args);
     if (command == "simulate") return simulate_command(args);
+    if (command == "plan") return plan_command(args);
     if (command == "--version" || command == "version") {
       std::cout << "fastgpu " << FASTGPU_VERSION << " (" << fastgpu::device::build_summary() << ")" << std::endl;
       return kExitOk;

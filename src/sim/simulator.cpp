@@ -165,7 +165,7 @@ class Engine final : public comm::MessageSink {
       fastest_ = std::max(fastest_, speed);
     }
     result_.subtasks = work_.size();
-    sched_.emplace(std::move(workload.job), std::move(workload.subtasks), sc, *this, sink_);
+    sched_.emplace(std::move(workload.job), std::move(workload.subtasks), sc, *this, sink_, config_.history);
     if (gate_at_scheduler) {
       sched_->hold_all();
       std::vector<std::uint32_t> order(work_.size());

@@ -39,6 +39,9 @@ struct SimConfig {
   double fail_rate = 0;   ///< probability that an attempt fails (at a uniform point of its run)
   double latency_s = 0;   ///< one way, every message (hello, assign, report, retract, ack, cancel)
   std::uint64_t seed = 1; ///< failures drawn from it (speeds: parse_speeds)
+  /// Seeds the scheduler's cost model, as `run --history` does (`fastgpu plan`); may be null.
+  /// Must outlive simulate().
+  const CostModelSnapshot* history = nullptr;
 };
 
 /// "1,1,0.5" (per worker; a shorter list repeats) or "10%@0.5[,5%@0.25]" (that share of the
