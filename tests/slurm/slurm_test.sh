@@ -3,7 +3,8 @@
 #
 #   slurm_test.sh CASE FASTGPU_BINARY SOURCE_DIR
 #
-# CASE: quickstart | quickstart-cpu | stop-requeue-resume | stop-requeue-resume-mpirun | requeue-cap | time-limit
+# CASE: quickstart | quickstart-cpu | stop-requeue-resume | stop-requeue-resume-mpirun | requeue-cap |
+# time-limit | deadline
 # (see docs/testing.md).
 # Exits 77 (ctest SKIP_RETURN_CODE) when there is no sbatch or no Slurm controller answers: bring
 # one up with `bash scripts/slurm-local.sh up`. Each case works in its own directory under /tmp
@@ -33,7 +34,7 @@ jobs_submitted=()
 cleanup() {
   local code=$? id
   for id in ${jobs_submitted[@]+"${jobs_submitted[@]}"}; do scancel "$id" 2>/dev/null || true; done
-  if [ $code -eq 0 ] && [ -z "${FASTGPU_SLURM_TEST_KEEP:-}" ]; then rm -rf "$work"; else echo "kept: $work" >&2; fi
+  if { [ $code -eq 0 ] || [ $code -eq 77 ]; } && [ -z "${FASTGPU_SLURM_TEST_KEEP:-}" ]; then rm -rf "$work"; else echo "kept: $work" >&2; fi
 }
 trap cleanup EXIT
 cd "$work"
@@ -318,6 +319,30 @@ case $case_name in
     grep -q "CANCELLED AT .* DUE TO TIME LIMIT" "fastgpu-$job_id.out" && fail "a run reached the hard time limit"
     check_ledger results/ledger.h5 $n ${earlier[@]+"${earlier[@]}"}
     say "ok: $n/$n done across $((restarts + 1)) runs of job $job_id"
+    ;;
+
+  deadline)
+    # FastGPU finds the allocation's end itself (squeue %e: Slurm 22.05 sets no
+    # SLURM_JOB_END_TIME) and stops before it, with no warning signal: --signal=B:URG@1 replaces
+    # the template's USR1 warning with SIGURG, which the script ignores. 120 subtasks of 2 s on
+    # 4 workers (60 s) do not fit in --time=1 minus the grace period.
+    "$fastgpu" run --help 2>&1 | grep -q -- --deadline || skip "fastgpu run has no --deadline yet"
+    n=120
+    write_ledger_job $n 2
+    submit --cpus-per-task=1 --time=1 --signal=B:URG@1 slurm/fastgpu.sbatch jobs/ledger.toml --grace 5
+    wait_requeued 1
+    expect_log "deadline"
+    expect_log "fastgpu exited 3"
+    check_stopped results/ledger.h5 $n
+    done_ids results/ledger.h5 >done-run1.txt
+    wait_for 200 COMPLETED FAILED TIMEOUT CANCELLED
+    [ "$(field JobState)" = COMPLETED ] && [ "$(field ExitCode)" = 0:0 ] ||
+      fail "job state $(field JobState), exit $(field ExitCode)"
+    grep -q "CANCELLED AT .* DUE TO TIME LIMIT" "fastgpu-$job_id.out" && fail "a run reached the hard time limit"
+    grep -q "SIGUSR1" "fastgpu-$job_id.out" && fail "a warning signal reached the script"
+    expect_log "(resumed)"
+    check_ledger results/ledger.h5 $n done-run1.txt
+    say "ok: stopped by its own deadline at $done1/$n, requeued, resumed, $n/$n done"
     ;;
 
   *) echo "unknown case $case_name" >&2; exit 2 ;;
