@@ -24,8 +24,8 @@
 #     --quick   1 repeat, 100 subtasks (default: 3 repeats, 200 subtasks)
 #     --keep    keep the job files, results files and runs.jsonl in DIR (default: a temporary dir)
 #     --slow-rank K   slow worker rank K instead of 4 (1-4). Workers say hello in a random order
-#               and the first subtasks (the longest predicted) go out before any worker's speed is
-#               known, so which rank is slow matters; rank 4 usually says hello last.
+#               (rank 4 usually last) and no worker's speed is known at the start, so check that
+#               the result does not depend on which rank is slow.
 #   BUILD_DIR (default build) is built first with scripts/build.sh when the binary is missing;
 #   FASTGPU_BIN (default $BUILD_DIR/fastgpu) picks another binary. Python: /usr/bin/python3
 #   (needs numpy and h5py; Debian python3-numpy python3-h5py).

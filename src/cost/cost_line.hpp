@@ -28,7 +28,8 @@ struct CostLineScratch {
 
 /**
  * @brief A robust fit of seconds = a + b * cost (a, b >= 0) to @p samples (cost >= 0):
- * b is the Theil–Sen slope, a the median residual. Where that leaves a < 0, or all costs are equal,
+ * b is the Theil–Sen slope, a the median residual. Where that leaves a < 0, or the costs are
+ * too close together for a slope (the upper octile below twice the lower, all equal included),
  * the line goes through the origin with b = median(seconds / cost). Where every cost is 0,
  * a = median(seconds) and b = @p fallback_slope. No samples: a = 0, b = @p fallback_slope.
  * A single outlier among n samples moves the result by about one rank of the data; fewer than

@@ -226,6 +226,22 @@ Prediction CostModel::predict(int worker_rank, int class_id, double cost) const 
   return p;
 }
 
+double CostModel::factor(int worker_rank) const noexcept {
+  if (worker_rank < 0 || static_cast<std::size_t>(worker_rank) >= estimates_.size()) return borrowed_.factor;
+  return current_factor(worker_rank);
+}
+
+CostLine CostModel::line(int class_id) const noexcept {
+  if (class_id < 0 || static_cast<std::size_t>(class_id) >= lines_.size()) return prior_line_;
+  return lines_[static_cast<std::size_t>(class_id)];
+}
+
+bool CostModel::speed_known(int worker_rank, int min_samples) const noexcept {
+  if (worker_rank < 0 || static_cast<std::size_t>(worker_rank) >= workers_.size()) return false;
+  const WorkerState& w = workers_[static_cast<std::size_t>(worker_rank)];
+  return w.known && (w.has_history || w.observed >= min_samples);
+}
+
 double CostModel::current_factor(int rank) const {
   const Estimate& e = estimates_[static_cast<std::size_t>(rank)];
   return e.borrowed ? borrowed_.factor : e.factor;
@@ -387,6 +403,7 @@ void CostModel::refresh_borrowed() {
   }
   if (values_.empty()) {
     borrowed_ = Estimate{};
+    typical_sigma_ = 0;
     return;
   }
   double log_median = median(values_);
@@ -400,8 +417,8 @@ void CostModel::refresh_borrowed() {
     regauge(std::exp(log_median));
     log_median = 0;
   }
-  const double typical_sigma = sigmas_.empty() ? 0 : median(sigmas_);
-  borrowed_ = Estimate{std::exp(log_median), std::hypot(typical_sigma, spread), 0, true};
+  typical_sigma_ = sigmas_.empty() ? 0 : median(sigmas_);
+  borrowed_ = Estimate{std::exp(log_median), std::hypot(typical_sigma_, spread), 0, true};
 }
 
 void CostModel::regauge(double factor) {

@@ -55,6 +55,17 @@ class CostModel {
 
   /// O(1): no allocation, no search. Unknown workers get the median factor.
   Prediction predict(int worker_rank, int class_id, double cost) const noexcept;
+  /// The worker's speed factor (seconds per second of a factor-1 worker): its own, else its
+  /// history's, else the median of the others' (also for unknown ranks). O(1).
+  double factor(int worker_rank) const noexcept;
+  /// The class's line t = a + b * cost on a factor-1 worker (the prior line for unknown ids). O(1).
+  CostLine line(int class_id) const noexcept;
+  /// Whether the worker's speed rests on evidence: history from an earlier run, or at least
+  /// `min_samples` finished attempts in this one.
+  bool speed_known(int worker_rank, int min_samples) const noexcept;
+  /// The median sigma_log of the workers with samples: how far a prediction typically is off on a
+  /// worker whose speed is known (without the spread between workers a borrowed prediction has).
+  double typical_sigma() const noexcept { return typical_sigma_; }
   /// Learns from one finished (successful) attempt.
   void observe(int worker_rank, int class_id, double cost, double seconds);
 
@@ -114,6 +125,7 @@ class CostModel {
   std::vector<CostLine> lines_;     // by class id
   std::vector<Estimate> estimates_;  // by rank
   Estimate borrowed_;                // workers without samples or history, and unknown ranks
+  double typical_sigma_ = 0;
   // Cold: the samples and what they were learned from.
   std::vector<ClassState> classes_;
   std::unordered_map<std::string, int> class_ids_;

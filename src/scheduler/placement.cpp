@@ -11,6 +11,21 @@ namespace {
 constexpr int kQueueScan = 64;
 // Retries go before every first attempt in greedy order.
 constexpr double kRetryKey = -1e15;
+// cost: a worker whose speed is not known first runs kCalibrationRuns short subtasks. A
+// calibration subtask is the shortest pending one predicted to take at least this many round
+// trips (shorter ones measure mostly overhead and noise)...
+constexpr double kCalibrationFloor = 5;
+// ...and none predicted to take more than this share of the projected time left (then the worker
+// is placed as usual): calibrating must not delay the long subtasks noticeably.
+constexpr double kCalibrationShare = 0.02;
+// cost: a subtask may push a worker past the projected end only if no other worker would end it
+// sooner, judged by the predictions' upper quantile: the model's median plus this many sigmas
+// (at least the typical sigma of all workers, since a few samples can look deceptively calm).
+// Estimates are noisy, and a long subtask that overruns on a slow worker is the makespan.
+constexpr double kPessimism = 2.0;
+// The spread (sigma of the log) of a worker's speed factor while it is not known: another GPU
+// model, a throttled one, a noisy neighbour; 0.5 puts it within a factor of 2.7 either way (2 sigmas).
+constexpr double kUnknownSpeedSigma = 0.5;
 }  // namespace
 
 void Scheduler::enqueue(std::uint32_t task) {
@@ -22,7 +37,30 @@ void Scheduler::enqueue(std::uint32_t task) {
   } else {
     key = (state.failures > 0 ? kRetryKey : 0) + arrivals_++;
   }
-  pending_.emplace(key, task);
+  // pending_ may have been cleared wholesale (hold_all): then the sums start again too.
+  if (pending_.empty()) {
+    std::fill(pending_count_.begin(), pending_count_.end(), 0.0);
+    std::fill(pending_cost_.begin(), pending_cost_.end(), 0.0);
+  }
+  if (pending_.emplace(key, task).second) {
+    const auto c = static_cast<std::size_t>(state.class_id);
+    if (c >= pending_count_.size()) {
+      pending_count_.resize(c + 1, 0.0);
+      pending_cost_.resize(c + 1, 0.0);
+    }
+    pending_count_[c] += 1;
+    pending_cost_[c] += std::max(subtasks_[task].cost, 0.0);
+  }
+}
+
+void Scheduler::unqueue(std::set<std::pair<double, std::uint32_t>>::iterator it) {
+  const std::uint32_t task = it->second;
+  pending_.erase(it);
+  const auto c = static_cast<std::size_t>(states_[task].class_id);
+  if (c < pending_count_.size()) {
+    pending_count_[c] -= 1;
+    pending_cost_[c] -= std::max(subtasks_[task].cost, 0.0);
+  }
 }
 
 double Scheduler::predict(const WorkerState& worker, std::uint32_t task) const {
@@ -61,21 +99,116 @@ int Scheduler::target_depth(const WorkerState& worker, bool all_joined) const {
   return static_cast<int>(std::clamp(1 + queued, 2.0, static_cast<double>(std::max(config_.prefetch, 2))));
 }
 
-bool Scheduler::tail_allows(const WorkerState& worker, std::uint32_t task, double now) const {
-  // Only near the end does it matter who runs what: while plenty is queued every worker stays busy.
-  if (pending_.size() > workers_.size()) return true;
-  const double mine = predict(worker, task);
-  const double finish_here = ready_time(worker, now) + mine;
+double Scheduler::ready_cached(WorkerState& worker, double now) {
+  if (worker.ready_round != round_) {
+    worker.ready = ready_time(worker, now);
+    worker.ready_round = round_;
+  }
+  return worker.ready;
+}
+
+double Scheduler::projected_end(double now) {
+  if (projected_round_ == round_) return projected_end_;
+  // Work in seconds of a factor-1 worker; a worker of factor f does 1 / f of it per second.
+  double work = 0, speed = 0;
+  for (auto& [rank, worker] : workers_) {
+    const double factor = std::max(model_.factor(rank), 1e-9);
+    work += (ready_cached(worker, now) - now) / factor;
+    speed += 1 / factor;
+  }
+  for (std::size_t c = 0; c < pending_count_.size() && !pending_.empty(); ++c) {
+    const cost::CostLine line = model_.line(static_cast<int>(c));
+    work += line.intercept * pending_count_[c] + line.slope * pending_cost_[c];
+  }
+  projected_end_ = now + (speed > 0 ? std::max(work, 0.0) / speed : 0.0);
+  projected_round_ = round_;
+  return projected_end_;
+}
+
+double Scheduler::pessimistic(const WorkerState& worker, std::uint32_t task, bool speed_as_known) const {
+  const int class_id = states_[task].class_id;
+  const double cost = subtasks_[task].cost;
+  const Prediction mine = model_.predict(worker.info.rank, class_id, cost);
+  double sigma = std::max(mine.sigma_log, model_.typical_sigma());
+  if (!speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) {
+    sigma = std::hypot(sigma, kUnknownSpeedSigma);
+  }
+  return mine.seconds * std::exp(kPessimism * sigma);
+}
+
+bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
+  // While plenty is queued, a subtask that ends before everything else would is no risk: every
+  // worker stays busy. Beyond that (a long subtask, a slow worker, the tail), it goes where it
+  // ends soonest: a worker leaves it to another that would end it sooner and takes a shorter one.
+  const double mine = pessimistic(worker, task);
+  const double finish_here = ready_cached(worker, now) + mine;
   const double margin = std::max(0.05 * mine, config_.latency_s);
-  for (const auto& [rank, other] : workers_) {
+  if (finish_here <= projected_end(now) + margin) return true;
+  for (auto& [rank, other] : workers_) {
     if (rank == worker.info.rank) continue;
     if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
-    if (ready_time(other, now) + predict(other, task) + margin < finish_here) return false;  // leave it to them
+    // A worker being calibrated will know its speed shortly: judged as if it were known.
+    const bool soon_known = needs_calibration(other) || calibrating(other);
+    const double finish_there = ready_cached(other, now) + pessimistic(other, task, soon_known);
+    if (finish_there + margin < finish_here) return false;  // leave it to them
   }
   return true;
 }
 
-bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& task) {
+bool Scheduler::queue_allows(WorkerState& worker, double now) {
+  if (config_.policy != Policy::cost || worker.in_flight() == 0 || needs_calibration(worker)) return true;
+  // Behind what it holds, a worker queues more only when that ends before the next chance to
+  // place (a rebalance round) is over: a queue deeper in time hides no latency, only makes work
+  // to migrate, and a long subtask queued behind another starts late.
+  return ready_cached(worker, now) - now <= rebalance_interval() + 2 * config_.latency_s;
+}
+
+bool Scheduler::needs_calibration(const WorkerState& worker) const {
+  return config_.policy == Policy::cost && config_.expected_workers != 1 && worker.calibrations < kCalibrationRuns &&
+         !model_.speed_known(worker.info.rank, kCalibrationRuns);
+}
+
+bool Scheduler::calibrating(const WorkerState& worker) const {
+  return worker.calibrating > 0 && !model_.speed_known(worker.info.rank, kCalibrationRuns);
+}
+
+bool Scheduler::take_calibration_task(WorkerState& worker, double now, std::uint32_t& task) {
+  // pending_ is longest first: the entries from `boundary` on are predicted below the floor.
+  const double floor = kCalibrationFloor * config_.latency_s;
+  const auto boundary = pending_.lower_bound({-floor, 0});
+  auto usable = [&](auto it) { return states_[it->second].avoid_worker != worker.info.rank; };
+  // The shortest at or above the floor, unless it is too long; then the longest below the floor.
+  auto chosen = pending_.end();
+  int scanned = 0;
+  for (auto it = boundary; it != pending_.begin() && scanned < kQueueScan; ++scanned) {
+    --it;
+    if (usable(it)) {
+      chosen = it;
+      break;
+    }
+  }
+  const double cap = kCalibrationShare * (projected_end(now) - now);
+  if (chosen == pending_.end() || predict(worker, chosen->second) > cap) {
+    chosen = pending_.end();
+    scanned = 0;
+    for (auto it = boundary; it != pending_.end() && scanned < kQueueScan; ++it, ++scanned) {
+      if (usable(it)) {
+        chosen = it;
+        break;
+      }
+    }
+  }
+  if (chosen == pending_.end() || predict(worker, chosen->second) > cap) {
+    if (!pending_.empty()) worker.calibrations = kCalibrationRuns;  // nothing short enough: placed as usual
+    return false;
+  }
+  task = chosen->second;
+  unqueue(chosen);
+  return true;
+}
+
+bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& task, bool& calibration) {
+  calibration = false;
   if (config_.policy == Policy::static_) {
     auto& block = own_[worker.info.rank];
     if (!block.empty()) {
@@ -84,13 +217,20 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
       return true;
     }
   }
+  if (config_.policy == Policy::cost && !pending_.empty()) {
+    if (needs_calibration(worker) && take_calibration_task(worker, now, task)) {
+      calibration = true;
+      return true;
+    }
+    if (calibrating(worker)) return false;  // nothing long until its speed is known
+  }
   const bool only_worker = workers_.size() == 1;
   int scanned = 0;
   for (auto it = pending_.begin(); it != pending_.end() && scanned < kQueueScan; ++it, ++scanned) {
     const std::uint32_t candidate = it->second;
     if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) continue;
-    if (config_.policy == Policy::cost && !tail_allows(worker, candidate, now)) continue;
-    pending_.erase(it);
+    if (config_.policy == Policy::cost && !allows(worker, candidate, now)) continue;
+    unqueue(it);
     task = candidate;
     return true;
   }
@@ -112,7 +252,7 @@ void Scheduler::split_static() {
 }
 
 void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t attempt, double now, bool migrated,
-                       bool speculative, std::map<int, comm::AssignTasks>& batches) {
+                       bool speculative, std::map<int, comm::AssignTasks>& batches, bool calibration) {
   TaskState& state = states_[task];
   const double predicted = predict(worker, task);
   LiveAttempt live;
@@ -122,14 +262,24 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   live.migrated = migrated;
   if (migrated) live.moved_at = now;
   live.speculative = speculative;
+  live.calibration = calibration;
+  if (calibration) {
+    ++worker.calibrations;
+    ++worker.calibrating;
+  }
   state.live.push_back(live);
   worker.queue.push_back({task, attempt});
+  if (worker.ready_round == round_) worker.ready += predicted;
   batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));
   // A moving average, so early guesses (priors before any sample) fade within a few dozen placements.
   constexpr double kWeight = 0.05;
   mean_predicted_s_ = placed_++ == 0 ? predicted : (1 - kWeight) * mean_predicted_s_ + kWeight * predicted;
   if (!migrated && !speculative) {
-    sink_.add_event({now, "assign", task, -1, worker.info.rank, "attempt " + std::to_string(attempt)});
+    sink_.add_event({now, "assign", task, -1, worker.info.rank,
+                     "attempt " + std::to_string(attempt) +
+                         (calibration ? ", calibration " + std::to_string(worker.calibrations) + " of " +
+                                            std::to_string(kCalibrationRuns) + " (speed not known yet)"
+                                      : "")});
   }
 }
 
@@ -139,6 +289,7 @@ void Scheduler::place(double now) {
     split_static();
   }
   const bool all_joined = static_cast<int>(workers_.size()) >= config_.expected_workers;
+  ++round_;  // the caches of ready times and of the projected end start afresh
 
   // The worker predicted to be free first chooses first (it gets the longest subtask).
   std::vector<std::pair<double, int>> order;
@@ -147,7 +298,10 @@ void Scheduler::place(double now) {
   std::vector<int> depth;
   int deepest = 0;
   for (const auto& [ready, rank] : order) {
-    depth.push_back(target_depth(workers_.at(rank), all_joined));
+    const WorkerState& worker = workers_.at(rank);
+    // A worker being calibrated gets its short calibration subtasks at once.
+    depth.push_back(needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
+                                              : target_depth(worker, all_joined));
     deepest = std::max(deepest, depth.back());
   }
 
@@ -157,8 +311,11 @@ void Scheduler::place(double now) {
     for (std::size_t i = 0; i < order.size(); ++i) {
       WorkerState& worker = workers_.at(order[i].second);
       std::uint32_t task = 0;
-      if (worker.in_flight() < std::min(level, depth[i]) && take_task_for(worker, now, task)) {
-        assign(worker, task, states_[task].next_attempt++, now, false, false, batches);
+      bool calibration = false;
+      if (worker.in_flight() >= std::min(level, depth[i]) || !queue_allows(worker, now)) continue;
+      if (take_task_for(worker, now, task, calibration)) {
+        const std::int32_t attempt = states_[task].next_attempt++;
+        assign(worker, task, attempt, now, false, false, batches, calibration);
       }
     }
   }

@@ -8,8 +8,12 @@ namespace fastgpu::scheduler {
 
 void Scheduler::rebalance(double now) {
   if (workers_.size() < 2) return;
+  // Work moves only to workers whose speed is known: one still being calibrated may be slow.
   std::map<int, double> finish;
-  for (const auto& [rank, worker] : workers_) finish[rank] = ready_time(worker, now);
+  for (const auto& [rank, worker] : workers_) {
+    if (!needs_calibration(worker) && !calibrating(worker)) finish[rank] = ready_time(worker, now);
+  }
+  if (finish.size() < 2) return;
 
   std::map<int, comm::RetractTasks> retracts;
   double total_gain = 0;
@@ -23,21 +27,24 @@ void Scheduler::rebalance(double now) {
     WorkerState& late = workers_.at(late_it->first);
     WorkerState& early = workers_.at(early_it->first);
 
-    // The last attempt in the late worker's queue that may move: queued, not a speculative copy,
-    // and not moved in the last few rounds (hysteresis: no ping-pong; but an attempt moved behind
-    // a subtask that then overran its prediction can still be rescued later).
+    // The last attempt in the late worker's queue that may move: queued, not a speculative copy
+    // nor a calibration run, and not moved in the last few rounds (hysteresis: no ping-pong; but
+    // an attempt moved behind a subtask that then overran its prediction can still be rescued).
     LiveAttempt* candidate = nullptr;
     std::uint32_t task = 0;
     const double cooldown = 4 * rebalance_interval();
     for (auto ref = late.queue.rbegin(); ref != late.queue.rend() && !candidate; ++ref) {
       LiveAttempt* live = find_live(ref->task, ref->attempt);
-      if (live && live->phase == Phase::queued && !live->speculative && now - live->moved_at >= cooldown) {
+      if (live && live->phase == Phase::queued && !live->speculative && !live->calibration &&
+          now - live->moved_at >= cooldown) {
         candidate = live;
         task = ref->task;
       }
     }
     if (!candidate) break;
-    const double here = predict(late, task), there = predict(early, task);
+    // Where it goes it may run long (the prediction's upper quantile): moving a long subtask to a
+    // slow worker must not make that worker the last to finish.
+    const double here = predict(late, task), there = pessimistic(early, task);
     const double late_after = late_it->second - here, early_after = early_it->second + there;
     const double gain = late_it->second - std::max(late_after, early_after);
     if (gain <= std::max(0.1 * here, 2 * config_.latency_s)) break;

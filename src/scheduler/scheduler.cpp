@@ -122,6 +122,7 @@ void Scheduler::on_tick(double now) {
   if (stopping_ || now < next_rebalance_) return;
   rebalance(now);
   next_rebalance_ = now + rebalance_interval();
+  place(now);  // a worker whose running subtask nears its end may queue its next one now
 }
 
 double Scheduler::rebalance_interval() const {
@@ -212,6 +213,7 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   const bool known = live_it != state.live.end();
   const LiveAttempt live = known ? *live_it : LiveAttempt{};
   if (known) state.live.erase(live_it);
+  if (live.calibration && worker.calibrating > 0) --worker.calibrating;
 
   TaskRecord& record = records_[result.task];
   const bool settled = record.status == TaskStatus::done || record.status == TaskStatus::failed;
@@ -252,7 +254,13 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
     // Not a failure: it runs again on resume (unless another copy still finishes it now).
     if (state.live.empty()) record.status = TaskStatus::pending;
   } else if (result.status == AttemptStatus::done) {
+    const bool speed_was_known = model_.speed_known(worker.info.rank, kCalibrationRuns);
     model_.observe(worker.info.rank, state.class_id, subtask.cost, result.end - result.start);
+    if (config_.policy == Policy::cost && !speed_was_known && model_.speed_known(worker.info.rank, kCalibrationRuns)) {
+      sink_.add_event({now, "calibrated", -1, -1, worker.info.rank,
+                       "speed factor " + std::to_string(model_.factor(worker.info.rank)) + " after " +
+                           std::to_string(kCalibrationRuns) + " subtasks"});
+    }
     record.status = TaskStatus::done;
     --unfinished_;
     if (live.speculative || !state.live.empty()) {
@@ -293,7 +301,8 @@ void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::v
     }
     --unfinished_;
     for (auto it = pending_.begin(); it != pending_.end();) {
-      it = it->second == task ? pending_.erase(it) : std::next(it);
+      const auto here = it++;
+      if (here->second == task) unqueue(here);
     }
   }
 }

@@ -35,7 +35,7 @@ struct SchedulerConfig {
   Policy policy = Policy::cost;
   /// greedy and static: attempts in flight per worker (running + queued), 0 = 2. cost: the most
   /// (0 = 32); it keeps queues only as deep as needed to cover `latency_s` (at least one running
-  /// and one next).
+  /// and one next), and queues behind a running attempt only when that nears its end.
   int prefetch = 0;
   /// Workers the run will have (0 = unknown). Until all have joined, each gets one attempt at a
   /// time, so the first to join does not take a deep queue the others then wait for; static
@@ -63,6 +63,11 @@ struct Failure {
 
 class Scheduler {
  public:
+  /// cost policy: a worker whose speed is not known (no history, fewer finished attempts than
+  /// this) first runs this many short subtasks, so that no long one is committed to it blind: at
+  /// the start every worker is unknown, and a long subtask on a slow one would be the makespan.
+  static constexpr int kCalibrationRuns = 3;
+
   /// `job.output_dir` must be set: it is passed to subtasks as {output_dir} and FASTGPU_OUTPUT_DIR.
   /// `history` (from --history) seeds the cost model.
   Scheduler(JobSpec job, std::vector<Subtask> subtasks, SchedulerConfig config, comm::MessageSink& out,
@@ -120,6 +125,7 @@ class Scheduler {
     bool migrated = false;
     double moved_at = -1e300;  ///< when a rebalance last moved it (hysteresis)
     bool speculative = false;
+    bool calibration = false;  ///< placed to learn the worker's speed (never moved)
     int retract_to = -1;  ///< Phase::retracting: the worker it moves to
   };
   struct TaskState {
@@ -134,21 +140,45 @@ class Scheduler {
     WorkerRecord info;
     std::deque<comm::AttemptRef> queue;  ///< placed, not yet started, in the worker's order
     std::optional<comm::AttemptRef> running;
+    int calibrations = 0;  ///< calibration attempts placed on it
+    int calibrating = 0;   ///< of them, not finished yet
+    double ready = 0;      ///< ready_time() as of placement round ready_round
+    std::uint64_t ready_round = 0;
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
   // placement.cpp
   void place(double now);
   void enqueue(std::uint32_t task);
-  bool take_task_for(WorkerState& worker, double now, std::uint32_t& task);
-  bool tail_allows(const WorkerState& worker, std::uint32_t task, double now) const;
+  /// The next subtask for `worker`; `calibration` says it is one of its calibration runs.
+  bool take_task_for(WorkerState& worker, double now, std::uint32_t& task, bool& calibration);
+  /// cost: whether `worker` may take `task` now. Yes when, even if it runs long (its prediction's
+  /// upper quantile), it ends by the projected end of the whole job; otherwise only when no other
+  /// worker would end it sooner.
+  bool allows(WorkerState& worker, std::uint32_t task, double now);
+  /// cost: the prediction's upper quantile: kPessimism sigmas, at least the typical sigma, plus
+  /// the uncertainty of the worker's speed while it is not known (unless `speed_as_known`).
+  double pessimistic(const WorkerState& worker, std::uint32_t task, bool speed_as_known = false) const;
+  /// cost: when every worker would be done if all the work held and pending were spread over
+  /// them in proportion to their speeds (cached for one placement round).
+  double projected_end(double now);
+  /// ready_time(), cached for one placement round.
+  double ready_cached(WorkerState& worker, double now);
+  /// cost: whether `worker` may queue one more subtask behind what it holds.
+  bool queue_allows(WorkerState& worker, double now);
+  /// cost: a worker whose speed is not known yet first runs a few short subtasks.
+  bool needs_calibration(const WorkerState& worker) const;
+  bool calibrating(const WorkerState& worker) const;
+  bool take_calibration_task(WorkerState& worker, double now, std::uint32_t& task);
+  /// Removes one entry of pending_ (keeping the per-class sums).
+  void unqueue(std::set<std::pair<double, std::uint32_t>>::iterator it);
   int target_depth(const WorkerState& worker, bool all_joined) const;
   /// Predicted seconds left of an attempt that started at live.start and should take `predicted`.
   static double remaining(const LiveAttempt& live, double predicted, double now);
   void split_static();
   /// Places attempt `attempt` of `task` on `worker` (a new attempt number unless migrating).
   void assign(WorkerState& worker, std::uint32_t task, std::int32_t attempt, double now, bool migrated,
-              bool speculative, std::map<int, comm::AssignTasks>& batches);
+              bool speculative, std::map<int, comm::AssignTasks>& batches, bool calibration = false);
   double predict(const WorkerState& worker, std::uint32_t task) const;
   /// When the worker is predicted to have finished everything it holds.
   double ready_time(const WorkerState& worker, double now) const;
@@ -179,6 +209,12 @@ class Scheduler {
   /// Tasks waiting for a worker, best first: (key, task). greedy: arrival order (retries first);
   /// cost: longest predicted first.
   std::set<std::pair<double, std::uint32_t>> pending_;
+  /// By class: how many subtasks pending_ holds and the sum of their costs (the work they are
+  /// predicted to take follows from the class line at any time).
+  std::vector<double> pending_count_, pending_cost_;
+  std::uint64_t round_ = 1;         ///< placement round (for the caches)
+  std::uint64_t projected_round_ = 0;
+  double projected_end_ = 0;
   std::map<int, std::deque<std::uint32_t>> own_;  ///< static: each worker's block
   bool split_done_ = false;
   double arrivals_ = 0;  ///< greedy: a counter that orders the queue

@@ -245,6 +245,40 @@ TEST(CostModel, ALoneWorkerThatSlowsDownIsPredictedRightThroughTheTransition) {
   }
 }
 
+TEST(CostModel, ASpeedIsKnownFromHistoryOrEnoughSamples) {
+  CostModelSnapshot history;
+  history.classes.push_back({"gemm", kA, kB, 50});
+  history.workers.push_back({1, "n1", "cuda:0", 2.0, 0.1, 50});
+  CostModel model;
+  model.seed(history);
+  const int c = model.class_id("gemm");
+  model.add_worker(1, "n1", "cuda:0");
+  model.add_worker(2, "n2", "cuda:0");
+  EXPECT_TRUE(model.speed_known(1, 3));  // history
+  EXPECT_FALSE(model.speed_known(2, 3));
+  EXPECT_FALSE(model.speed_known(7, 3));  // never declared
+  EXPECT_NEAR(model.factor(1) / model.factor(2), 2.0, 1e-9);  // 2 borrows the median, here 1's
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(model.speed_known(2, 3)) << "after " << i << " samples";
+    model.observe(2, c, 10, truth(10));
+  }
+  EXPECT_TRUE(model.speed_known(2, 3));
+  const CostLine line = model.line(c);
+  EXPECT_NEAR(model.factor(2) * line.at(10), truth(10), 0.05 * truth(10));
+  EXPECT_EQ(model.line(99).slope, 1.0);  // unknown class: the prior
+}
+
+TEST(CostModel, TheTypicalSigmaLeavesOutTheSpreadBetweenWorkers) {
+  // Two workers of very different speed, each with 10% noise: a worker never seen could be either
+  // (its sigma includes the spread), but a prediction for a known one is off by about 10%.
+  CostModel model;
+  Synthetic gen(21);
+  const int c = model.class_id("gemm");
+  feed(model, gen, c, {1.0, 3.0}, 30, 0.1);
+  EXPECT_NEAR(model.typical_sigma(), 0.1, 0.05);
+  EXPECT_GT(model.predict(-1, c, 10).sigma_log, 0.4);
+}
+
 TEST(CostModel, ANewWorkerBorrowsTheOthersMedian) {
   CostModel model;
   Synthetic gen(31);

@@ -114,6 +114,27 @@ TEST(CostLineFit, EqualCostsGoThroughTheOrigin) {
   EXPECT_NEAR(line.at(4), 8.5, 1e-9);  // the median, the 100 s spike ignored
 }
 
+TEST(CostLineFit, CostsTooCloseTogetherGoThroughTheOrigin) {
+  // Costs within 20% of each other and times off by +-30%: the pairwise slopes are noise (here
+  // they would make the line fall), so no slope is fitted and long subtasks are extrapolated
+  // proportionally instead of being predicted as long as these short ones.
+  CostLineScratch scratch;
+  std::vector<CostSample> samples{{0.10, 0.13}, {0.11, 0.08}, {0.12, 0.10},
+                                  {0.10, 0.07}, {0.12, 0.09}, {0.11, 0.12}};
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_EQ(line.intercept, 0);
+  EXPECT_NEAR(line.slope, 0.7917, 1e-3);  // median of seconds / cost
+  EXPECT_NEAR(line.at(10), 7.917, 1e-2);
+}
+
+TEST(CostLineFit, OneOutlyingCostDoesNotMakeARange) {
+  // Seven costs close together and one far away: the one is not enough to fit a slope through.
+  CostLineScratch scratch;
+  std::vector<CostSample> samples{{1.0, 1.1}, {1.1, 0.9}, {1.2, 1.3}, {1.0, 0.8},
+                                  {1.1, 1.2}, {1.2, 1.0}, {1.0, 1.0}, {10, 30}};
+  EXPECT_EQ(fit_cost_line(samples, 1, scratch).intercept, 0);
+}
+
 TEST(CostLineFit, ZeroCostsAreAllIntercept) {
   CostLineScratch scratch;
   std::vector<CostSample> samples{{0, 3}, {0, 5}, {0, 4}};

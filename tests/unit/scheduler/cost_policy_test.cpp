@@ -43,12 +43,26 @@ SchedulerConfig config(Policy policy, int expected_workers, int prefetch = 0) {
   return c;
 }
 
+/// Rebalance rounds every 5 s: a worker queues a second 1 s subtask behind its first.
+SchedulerConfig slow_rounds() {
+  SchedulerConfig c = config(Policy::cost, 2);
+  c.rebalance_interval_s = 5;
+  return c;
+}
+
 /// A model where worker 1 runs at factor 1 and worker 2 four times slower: 1 s per unit of cost.
 CostModelSnapshot fast_and_slow() {
   CostModelSnapshot history;
   history.classes.push_back({"command", 0.0, 1.0, 100});
   history.workers.push_back({1, "h", "cpu", 1.0, 0.05, 100});
   history.workers.push_back({2, "h", "cpu", 4.0, 0.05, 100});
+  return history;
+}
+
+/// Two workers the model believes equally fast (1 s per unit of cost).
+CostModelSnapshot equally_fast() {
+  auto history = fast_and_slow();
+  history.workers[1].speed_factor = 1.0;
   return history;
 }
 
@@ -85,12 +99,30 @@ struct CostPolicyTest : ::testing::Test {
 };
 
 TEST_F(CostPolicyTest, StartsTheLongestPredictedSubtasksFirst) {
-  Scheduler scheduler(make_job(), with_costs({1, 5, 3, 2}), config(Policy::cost, 1), out, results);
+  Scheduler scheduler(make_job(), with_costs({0.2, 0.5, 0.3, 0.25}), config(Policy::cost, 1), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   auto launches = out.launches_to(1);
   ASSERT_EQ(launches.size(), 2u);  // one running, one next: enough to hide the round trip
-  EXPECT_EQ(launches[0].task, 1u);  // cost 5
-  EXPECT_EQ(launches[1].task, 2u);  // cost 3
+  EXPECT_EQ(launches[0].task, 1u);  // cost 0.5
+  EXPECT_EQ(launches[1].task, 2u);  // cost 0.3
+}
+
+TEST_F(CostPolicyTest, QueuesTheNextSubtaskOnlyWhenTheRunningOneNearsItsEnd) {
+  Scheduler scheduler(make_job(), with_costs({1, 5, 3, 2}), config(Policy::cost, 1), out, results);
+  scheduler.on_worker_joined(worker(1), 0);
+  // 5 s of work: queueing the next now would hide no latency, only delay a decision (where it
+  // runs, which migrates) by 5 s.
+  auto first = out.launches_to(1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].task, 1u);  // cost 5
+  scheduler.on_report(1, comm::WorkerReport{{{first[0].task, first[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(2.0);
+  EXPECT_TRUE(out.launches_to(1).empty());
+  // Within a rebalance interval (0.5 s) of its predicted end, the next one is queued behind it.
+  scheduler.on_tick(4.6);
+  auto next = out.launches_to(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].task, 2u);  // cost 3
 }
 
 TEST_F(CostPolicyTest, StaticSplitsTheJobInBlocksOnceEveryWorkerJoined) {
@@ -120,24 +152,32 @@ TEST_F(CostPolicyTest, LeavesTheLastSubtasksToTheWorkerThatFinishesThemSooner) {
   // one. So the slow worker is left idle rather than handed a subtask it would finish last.
   EXPECT_TRUE(out.launches_to(2).empty());
   auto first = out.launches_to(1);
-  ASSERT_EQ(first.size(), 2u);
-  scheduler.on_report(1, comm::WorkerReport{{}, {result(first[0], AttemptStatus::done, 0, 1)}}, 1);
+  ASSERT_EQ(first.size(), 1u);
+  scheduler.on_report(1, comm::WorkerReport{{{first[0].task, first[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(0.6);  // near the end of the first: the next is queued behind it
+  auto second = out.launches_to(1);
+  ASSERT_EQ(second.size(), 1u);
+  comm::WorkerReport report{{{second[0].task, second[0].attempt, 1.0}}, {result(first[0], AttemptStatus::done, 0, 1)}};
+  scheduler.on_report(1, report, 1);
+  scheduler.on_tick(1.6);
   EXPECT_EQ(out.launches_to(1).size(), 1u);
   EXPECT_TRUE(out.launches_to(2).empty());
 }
 
 TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRetractProtocol) {
-  auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::cost, 2), out, results, &history);
+  auto history = equally_fast();
+  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_slow = out.launches_to(2);
   ASSERT_EQ(to_slow.size(), 2u);
   out.launches_to(1);
+  // Worker 2 turns out slow: its first subtask, predicted to take 1 s, is still running at 5 s.
+  scheduler.on_report(2, comm::WorkerReport{{{to_slow[0].task, to_slow[0].attempt, 0.0}}, {}}, 0.0);
 
-  scheduler.on_tick(0.1);  // not due yet
+  scheduler.on_tick(1.0);  // not due yet
   EXPECT_TRUE(sent_of_type<comm::RetractTasks>(out, 2).empty());
-  scheduler.on_tick(0.5);
+  scheduler.on_tick(5.0);
   auto retracts = sent_of_type<comm::RetractTasks>(out, 2);
   ASSERT_EQ(retracts.size(), 1u);
   ASSERT_EQ(retracts[0].attempts.size(), 1u);
@@ -147,7 +187,7 @@ TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRet
 
   // Nothing moves before the slow worker acknowledges: the attempt must not run twice.
   EXPECT_TRUE(out.launches_to(1).empty());
-  scheduler.on_retract_ack(2, comm::RetractAck{{moved}, {}}, 0.51);
+  scheduler.on_retract_ack(2, comm::RetractAck{{moved}, {}}, 5.01);
   auto to_fast = out.launches_to(1);
   ASSERT_EQ(to_fast.size(), 1u);
   EXPECT_EQ(to_fast[0].task, moved.task);
@@ -155,7 +195,7 @@ TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRet
   EXPECT_EQ(count_events(results, "migrate"), 1u);
 
   // The migrated attempt is recorded as such when it finishes.
-  scheduler.on_report(1, comm::WorkerReport{{}, {result(to_fast[0], AttemptStatus::done, 0.6, 1.6)}}, 1.6);
+  scheduler.on_report(1, comm::WorkerReport{{}, {result(to_fast[0], AttemptStatus::done, 5.1, 6.1)}}, 6.1);
   auto it = std::find_if(results.attempts.begin(), results.attempts.end(),
                          [&](const AttemptRecord& a) { return a.task == moved.task; });
   ASSERT_NE(it, results.attempts.end());
@@ -164,25 +204,28 @@ TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRet
 }
 
 TEST_F(CostPolicyTest, AMigratedAttemptStuckBehindAnOverrunningSubtaskCanMoveAgainLater) {
-  auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::cost, 2), out, results, &history);
+  auto history = equally_fast();
+  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_fast = out.launches_to(1);
-  out.launches_to(2);
-  scheduler.on_tick(0.5);
+  auto to_slow = out.launches_to(2);
+  scheduler.on_report(2, comm::WorkerReport{{{to_slow[0].task, to_slow[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(5.0);
   const auto moved = sent_of_type<comm::RetractTasks>(out, 2).at(0).attempts.at(0);
-  scheduler.on_retract_ack(2, comm::RetractAck{{moved}, {}}, 0.51);
-  scheduler.on_report(1, comm::WorkerReport{{{to_fast[0].task, to_fast[0].attempt, 0.5}}, {}}, 0.52);
+  scheduler.on_retract_ack(2, comm::RetractAck{{moved}, {}}, 5.01);
+  // It waits on worker 1 behind a subtask that starts now and then overruns too.
+  scheduler.on_report(1, comm::WorkerReport{{{to_fast[0].task, to_fast[0].attempt, 5.0}}, {}}, 5.02);
+  scheduler.on_report(2, comm::WorkerReport{{}, {result(to_slow[0], AttemptStatus::done, 0.0, 5.03)}}, 5.03);
   out.sent.clear();
 
   // Soon after, it stays put (hysteresis)...
-  scheduler.on_tick(1.0);
+  scheduler.on_tick(10.0);
   for (const auto& retract : sent_of_type<comm::RetractTasks>(out, 1)) {
     for (const auto& ref : retract.attempts) EXPECT_NE(ref.task, moved.task);
   }
   // ...but when the subtask ahead of it runs far past its prediction, it moves on.
-  scheduler.on_tick(30.0);
+  scheduler.on_tick(60.0);
   bool moved_again = false;
   for (const auto& retract : sent_of_type<comm::RetractTasks>(out, 1)) {
     for (const auto& ref : retract.attempts) moved_again |= ref.task == moved.task;
@@ -191,26 +234,29 @@ TEST_F(CostPolicyTest, AMigratedAttemptStuckBehindAnOverrunningSubtaskCanMoveAga
 }
 
 TEST_F(CostPolicyTest, AnAttemptThatStartsWhileItsRetractionIsInFlightStaysWhereItIs) {
-  auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::cost, 2), out, results, &history);
+  auto history = equally_fast();
+  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_slow = out.launches_to(2);
+  ASSERT_EQ(to_slow.size(), 2u);
   out.launches_to(1);
-  scheduler.on_tick(0.5);
+  scheduler.on_report(2, comm::WorkerReport{{{to_slow[0].task, to_slow[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(5.0);
   const auto moved = sent_of_type<comm::RetractTasks>(out, 2).at(0).attempts.at(0);
+  ASSERT_EQ(moved.task, to_slow[1].task);
 
   // The slow worker started it before the retraction reached it; it says so in its ack.
   comm::WorkerReport started;
-  started.started.push_back({moved.task, moved.attempt, 0.5});
-  scheduler.on_report(2, started, 0.5);
-  scheduler.on_retract_ack(2, comm::RetractAck{{}, {moved}}, 0.52);
+  started.started.push_back({moved.task, moved.attempt, 5.0});
+  scheduler.on_report(2, started, 5.0);
+  scheduler.on_retract_ack(2, comm::RetractAck{{}, {moved}}, 5.02);
   for (const auto& launch : out.launches_to(1)) EXPECT_NE(launch.task, moved.task) << "started twice";
   EXPECT_EQ(count_events(results, "migrate"), 0u);
   EXPECT_EQ(results.tasks.at(moved.task).status, TaskStatus::running);
 
   // It finishes there, once.
-  scheduler.on_report(2, comm::WorkerReport{{}, {result(to_slow[1], AttemptStatus::done, 0.5, 4.5)}}, 4.5);
+  scheduler.on_report(2, comm::WorkerReport{{}, {result(to_slow[1], AttemptStatus::done, 5.0, 9.0)}}, 9.0);
   EXPECT_EQ(results.tasks.at(moved.task).status, TaskStatus::done);
   EXPECT_EQ(results.tasks.at(moved.task).worker, 2);
 }
@@ -291,7 +337,7 @@ TEST_F(CostPolicyTest, TheModelLearnsFromFinishedAttemptsAndPredictionsAreRecord
   Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1, 1, 1}), config(Policy::cost, 1, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   double now = 0;
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < 8 && !scheduler.finished(); ++round) {
     comm::WorkerReport report;
     for (const auto& launch : out.launches_to(1)) {
       report.finished.push_back(result(launch, AttemptStatus::done, now, now + 3));
@@ -304,6 +350,128 @@ TEST_F(CostPolicyTest, TheModelLearnsFromFinishedAttemptsAndPredictionsAreRecord
   const auto model = scheduler.model_snapshot();
   ASSERT_FALSE(model.classes.empty());
   EXPECT_EQ(model.classes[0].task_class, "command");
+}
+
+/// Whether an assign event for `task` says it is a calibration run.
+bool assigned_as_calibration(const MemoryResults& results, std::uint32_t task) {
+  return std::any_of(results.events.begin(), results.events.end(), [&](const EventRecord& e) {
+    return e.kind == "assign" && e.task == task && e.detail.find("calibration") != std::string::npos;
+  });
+}
+
+TEST_F(CostPolicyTest, AWorkerOfUnknownSpeedFirstRunsShortCalibrationSubtasks) {
+  // No history: nobody knows whether this worker is the slow one. Long subtasks wait until it has
+  // run three short ones (the shortest above 5 round trips, 0.1 s).
+  Scheduler scheduler(make_job(), with_costs({10, 8, 0.2, 0.25, 0.3, 0.35, 0.05, 6, 5, 4, 0.4, 0.45}),
+                      config(Policy::cost, 2), out, results);
+  scheduler.on_worker_joined(worker(1), 0);
+  auto calibration = out.launches_to(1);
+  ASSERT_EQ(calibration.size(), 3u);  // at once: they are short
+  EXPECT_EQ(calibration[0].task, 2u);  // 0.2
+  EXPECT_EQ(calibration[1].task, 3u);  // 0.25
+  EXPECT_EQ(calibration[2].task, 4u);  // 0.3
+  for (const auto& launch : calibration) EXPECT_TRUE(assigned_as_calibration(results, launch.task));
+
+  // While they run it takes nothing else, however idle it looks.
+  double now = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    now += 0.3;
+    scheduler.on_report(1, comm::WorkerReport{{}, {result(calibration[i], AttemptStatus::done, now - 0.3, now)}}, now);
+    EXPECT_TRUE(out.launches_to(1).empty()) << "after calibration run " << i + 1;
+  }
+  EXPECT_EQ(count_events(results, "calibrated"), 0u);
+  now += 0.3;
+  scheduler.on_report(1, comm::WorkerReport{{}, {result(calibration[2], AttemptStatus::done, now - 0.3, now)}}, now);
+  EXPECT_EQ(count_events(results, "calibrated"), 1u);
+  auto next = out.launches_to(1);
+  ASSERT_EQ(next.size(), 1u);  // one at a time until the second worker joins
+  EXPECT_EQ(next[0].task, 0u);  // now the longest
+  EXPECT_FALSE(assigned_as_calibration(results, 0));
+}
+
+TEST_F(CostPolicyTest, NoCalibrationWhenNoSubtaskIsShortEnough) {
+  // Calibrating must not hold back long subtasks: here every subtask is long.
+  Scheduler scheduler(make_job(), with_costs({5, 4, 3, 6}), config(Policy::cost, 2), out, results);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  auto first = out.launches_to(1), second = out.launches_to(2);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(first[0].task, 3u);  // longest first, as usual
+  EXPECT_EQ(second[0].task, 0u);
+  EXPECT_FALSE(assigned_as_calibration(results, 3));
+  EXPECT_FALSE(assigned_as_calibration(results, 0));
+}
+
+TEST_F(CostPolicyTest, RebalanceMovesNothingToAWorkerBeingCalibrated) {
+  // Worker 1 is known from history; worker 2 is not, and runs calibration subtasks. Worker 1's
+  // first subtask overruns, so it holds the latest queue, but worker 2 may be the slow one.
+  CostModelSnapshot history = fast_and_slow();
+  history.workers.pop_back();
+  std::vector<double> costs(100, 0.2);
+  costs[0] = costs[1] = 1;
+  Scheduler scheduler(make_job(), with_costs(costs), slow_rounds(), out, results, &history);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  auto to_known = out.launches_to(1);
+  ASSERT_EQ(to_known.size(), 2u);
+  EXPECT_EQ(to_known[1].task, 1u);
+  auto to_new = out.launches_to(2);
+  ASSERT_EQ(to_new.size(), 3u);
+  for (const auto& launch : to_new) EXPECT_TRUE(assigned_as_calibration(results, launch.task));
+  scheduler.on_report(1, comm::WorkerReport{{{to_known[0].task, to_known[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(5.0);
+  EXPECT_TRUE(sent_of_type<comm::RetractTasks>(out, 1).empty());
+  EXPECT_EQ(count_events(results, "retract"), 0u);
+}
+
+/// `n` costs: 3, 2.9, then `rest` each.
+std::vector<double> three_then_almost_three(std::size_t n, double rest) {
+  std::vector<double> costs(n, rest);
+  costs[0] = 3;
+  costs[1] = 2.9;
+  return costs;
+}
+
+TEST_F(CostPolicyTest, ASlowWorkerLeavesALongSubtaskToAFasterOneWhileMuchIsPending) {
+  // Worker 2 is 4x slower. Subtask 1 (2.9 s) would end there at about 12 s, after the projected
+  // end of the whole job (9.5 s); on worker 1, after its 3 s one, at about 6 s. So worker 2 takes
+  // a short one instead, though 20 more are pending.
+  auto history = fast_and_slow();
+  Scheduler scheduler(make_job(), with_costs(three_then_almost_three(22, 0.3)), config(Policy::cost, 2), out, results,
+                      &history);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  auto fast = out.launches_to(1), slow = out.launches_to(2);
+  ASSERT_EQ(fast.size(), 1u);
+  EXPECT_EQ(fast[0].task, 0u);
+  ASSERT_FALSE(slow.empty());
+  for (const auto& launch : slow) EXPECT_GE(launch.task, 2u) << "the 2.9 s subtask went to the slow worker";
+  // When worker 1 nears the end of its first, it takes the 2.9 s one.
+  scheduler.on_report(1, comm::WorkerReport{{{fast[0].task, fast[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_tick(2.7);
+  auto next = out.launches_to(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].task, 1u);
+}
+
+TEST_F(CostPolicyTest, AWorkerOfUnknownSpeedIsCautiousWithLongSubtasks) {
+  // As above, but worker 2 is as fast as worker 1 -- only it has no history and no subtask is
+  // short enough to calibrate it: it might be slow, so the 2.9 s subtask waits for worker 1.
+  // Known to be fast (history), it takes it at once.
+  for (const bool known : {false, true}) {
+    RecordingSink sink;
+    MemoryResults memory;
+    CostModelSnapshot history = equally_fast();
+    if (!known) history.workers.pop_back();
+    Scheduler scheduler(make_job(), with_costs(three_then_almost_three(8, 1.0)), config(Policy::cost, 2), sink, memory,
+                        &history);
+    scheduler.on_worker_joined(worker(1), 0);
+    scheduler.on_worker_joined(worker(2), 0);
+    auto second = sink.launches_to(2);
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0].task == 1u, known) << (known ? "known" : "unknown");
+  }
 }
 
 }  // namespace
