@@ -211,28 +211,48 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
   calibration = false;
   if (config_.policy == Policy::static_) {
     auto& block = own_[worker.info.rank];
-    if (!block.empty()) {
-      task = block.front();
-      block.pop_front();
+    // In block order; near a deadline, the first that still fits.
+    const auto next = std::find_if(block.begin(), block.end(), [&](std::uint32_t t) { return fits_deadline(worker, t, now); });
+    if (next != block.end()) {
+      task = *next;
+      block.erase(next);
       return true;
     }
   }
   if (config_.policy == Policy::cost && !pending_.empty()) {
     if (needs_calibration(worker) && take_calibration_task(worker, now, task)) {
-      calibration = true;
-      return true;
+      if (fits_deadline(worker, task, now)) {
+        calibration = true;
+        return true;
+      }
+      enqueue(task);  // too long for the time left: not even to calibrate
     }
     if (calibrating(worker)) return false;  // nothing long until its speed is known
   }
   const bool only_worker = workers_.size() == 1;
+  auto takes = [&](std::uint32_t candidate) {
+    if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) return false;
+    if (config_.policy == Policy::cost && !allows(worker, candidate, now)) return false;
+    return fits_deadline(worker, candidate, now);
+  };
   int scanned = 0;
   for (auto it = pending_.begin(); it != pending_.end() && scanned < kQueueScan; ++it, ++scanned) {
-    const std::uint32_t candidate = it->second;
-    if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) continue;
-    if (config_.policy == Policy::cost && !allows(worker, candidate, now)) continue;
+    if (!takes(it->second)) continue;
+    task = it->second;
     unqueue(it);
-    task = candidate;
     return true;
+  }
+  if (deadline_ && scanned == kQueueScan) {
+    // Near the deadline the front of the queue may hold only subtasks too long for the time
+    // left: look at the other end too (cost: the shortest ones), so the GPUs stay busy.
+    scanned = 0;
+    for (auto it = pending_.end(); it != pending_.begin() && scanned < kQueueScan; ++scanned) {
+      --it;
+      if (!takes(it->second)) continue;
+      task = it->second;
+      unqueue(it);
+      return true;
+    }
   }
   return false;
 }

@@ -93,6 +93,12 @@ class Scheduler {
   /// pending, to run again on resume).
   void stop(double now, const std::string& why);
   bool stopping() const { return stopping_; }
+  /// From now on no attempt is placed unless predicted (pessimistically: the model's upper
+  /// quantile) to end by `stop_at` (seconds since job start; src/scheduler/deadline.cpp).
+  void set_deadline(double stop_at);
+  /// Every worker is idle and nothing left is predicted to fit before the deadline: stopping now
+  /// loses nothing and gives the allocation back early.
+  bool out_of_time() const;
 
   /// Online arrivals (`fastgpu simulate` with trace submit times): before any worker joins, takes
   /// every subtask out of the queue of pending work; release() hands each back, once, when it
@@ -226,6 +232,9 @@ class Scheduler {
   double mean_predicted_s_ = 0;  ///< moving average of placed attempts' predictions (queue depth, interval)
   std::size_t placed_ = 0;
   bool stopping_ = false;
+  std::optional<double> deadline_;  ///< set_deadline()
+  bool held_for_deadline_ = false;  ///< a subtask was held back by the deadline (recorded once)
+  bool fits_deadline(WorkerState& worker, std::uint32_t task, double now);
 };
 
 }  // namespace fastgpu::scheduler

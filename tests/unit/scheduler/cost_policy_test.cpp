@@ -6,33 +6,17 @@
 
 #include "scheduler/scheduler.hpp"
 #include "support/recording.hpp"
+#include "unit/scheduler/scheduler_fixtures.hpp"
 
 namespace fastgpu::scheduler {
 namespace {
 
 using testing::MemoryResults;
 using testing::RecordingSink;
-
-JobSpec make_job() {
-  JobSpec job;
-  job.name = "cost";
-  job.output = "cost.h5";
-  job.output_dir = "/tmp/cost.outputs";
-  job.task.command = {"prog", "{c}"};
-  return job;
-}
-
-std::vector<Subtask> with_costs(const std::vector<double>& costs) {
-  std::vector<Subtask> subtasks;
-  for (std::size_t i = 0; i < costs.size(); ++i) {
-    Subtask s;
-    s.id = "t" + std::to_string(i);
-    s.params = {{"c", costs[i]}};
-    s.cost = costs[i];
-    subtasks.push_back(s);
-  }
-  return subtasks;
-}
+using fixtures::make_job;
+using fixtures::result;
+using fixtures::with_costs;
+using fixtures::worker;
 
 SchedulerConfig config(Policy policy, int expected_workers, int prefetch = 0) {
   SchedulerConfig c;
@@ -66,19 +50,6 @@ CostModelSnapshot equally_fast() {
   return history;
 }
 
-WorkerRecord worker(int rank) { return {rank, "h", rank - 1, "cpu", "", ""}; }
-
-comm::TaskResult result(const comm::TaskLaunch& launch, AttemptStatus status, double start, double end) {
-  comm::TaskResult r;
-  r.task = launch.task;
-  r.attempt = launch.attempt;
-  r.status = status;
-  r.exit_code = status == AttemptStatus::done ? 0 : 1;
-  r.start = start;
-  r.end = end;
-  return r;
-}
-
 template <typename T>
 std::vector<T> sent_of_type(RecordingSink& out, int to) {
   std::vector<T> found;
@@ -99,7 +70,7 @@ struct CostPolicyTest : ::testing::Test {
 };
 
 TEST_F(CostPolicyTest, StartsTheLongestPredictedSubtasksFirst) {
-  Scheduler scheduler(make_job(), with_costs({0.2, 0.5, 0.3, 0.25}), config(Policy::cost, 1), out, results);
+  Scheduler scheduler(make_job("cost"), with_costs({0.2, 0.5, 0.3, 0.25}), config(Policy::cost, 1), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   auto launches = out.launches_to(1);
   ASSERT_EQ(launches.size(), 2u);  // one running, one next: enough to hide the round trip
@@ -108,7 +79,7 @@ TEST_F(CostPolicyTest, StartsTheLongestPredictedSubtasksFirst) {
 }
 
 TEST_F(CostPolicyTest, QueuesTheNextSubtaskOnlyWhenTheRunningOneNearsItsEnd) {
-  Scheduler scheduler(make_job(), with_costs({1, 5, 3, 2}), config(Policy::cost, 1), out, results);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 5, 3, 2}), config(Policy::cost, 1), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   // 5 s of work: queueing the next now would hide no latency, only delay a decision (where it
   // runs, which migrates) by 5 s.
@@ -126,7 +97,7 @@ TEST_F(CostPolicyTest, QueuesTheNextSubtaskOnlyWhenTheRunningOneNearsItsEnd) {
 }
 
 TEST_F(CostPolicyTest, StaticSplitsTheJobInBlocksOnceEveryWorkerJoined) {
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::static_, 2, 3), out, results);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::static_, 2, 3), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   EXPECT_TRUE(out.sent.empty());  // waits for the whole allocation, as a job array would
   scheduler.on_worker_joined(worker(2), 0);
@@ -145,7 +116,7 @@ TEST_F(CostPolicyTest, StaticSplitsTheJobInBlocksOnceEveryWorkerJoined) {
 
 TEST_F(CostPolicyTest, LeavesTheLastSubtasksToTheWorkerThatFinishesThemSooner) {
   auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1}), config(Policy::cost, 2), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1}), config(Policy::cost, 2), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   // Three 1 s subtasks: the fast worker finishes all three by t = 3, the slow one needs 4 s for
@@ -166,7 +137,7 @@ TEST_F(CostPolicyTest, LeavesTheLastSubtasksToTheWorkerThatFinishesThemSooner) {
 
 TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRetractProtocol) {
   auto history = equally_fast();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_slow = out.launches_to(2);
@@ -205,7 +176,7 @@ TEST_F(CostPolicyTest, RebalanceMigratesQueuedWorkFromTheSlowWorkerThroughTheRet
 
 TEST_F(CostPolicyTest, AMigratedAttemptStuckBehindAnOverrunningSubtaskCanMoveAgainLater) {
   auto history = equally_fast();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_fast = out.launches_to(1);
@@ -235,7 +206,7 @@ TEST_F(CostPolicyTest, AMigratedAttemptStuckBehindAnOverrunningSubtaskCanMoveAga
 
 TEST_F(CostPolicyTest, AnAttemptThatStartsWhileItsRetractionIsInFlightStaysWhereItIs) {
   auto history = equally_fast();
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_slow = out.launches_to(2);
@@ -263,7 +234,7 @@ TEST_F(CostPolicyTest, AnAttemptThatStartsWhileItsRetractionIsInFlightStaysWhere
 
 TEST_F(CostPolicyTest, AnIdleWorkerCopiesTheSubtaskPredictedToFinishLastAndTheFirstToFinishWins) {
   auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1}), config(Policy::cost, 1), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1}), config(Policy::cost, 1), out, results, &history);
   scheduler.on_worker_joined(worker(2), 0);  // alone: the slow worker gets the only subtask
   auto original = out.launches_to(2).at(0);
   scheduler.on_report(2, comm::WorkerReport{{{original.task, original.attempt, 0.0}}, {}}, 0.0);
@@ -292,7 +263,7 @@ TEST_F(CostPolicyTest, AnIdleWorkerCopiesTheSubtaskPredictedToFinishLastAndTheFi
 TEST_F(CostPolicyTest, ASubtaskThatIsSimplyLongIsNotCopied) {
   auto history = fast_and_slow();
   history.workers[1].speed_factor = 1.0;  // both workers equally fast
-  Scheduler scheduler(make_job(), with_costs({10}), config(Policy::cost, 1), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({10}), config(Policy::cost, 1), out, results, &history);
   scheduler.on_worker_joined(worker(2), 0);
   auto original = out.launches_to(2).at(0);
   scheduler.on_report(2, comm::WorkerReport{{{original.task, original.attempt, 0.0}}, {}}, 0.0);
@@ -303,7 +274,7 @@ TEST_F(CostPolicyTest, ASubtaskThatIsSimplyLongIsNotCopied) {
 
 TEST_F(CostPolicyTest, AFailedCopyDoesNotFailTheSubtaskWhileTheOtherRuns) {
   auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs({1}), config(Policy::cost, 1), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs({1}), config(Policy::cost, 1), out, results, &history);
   scheduler.on_worker_joined(worker(2), 0);
   auto original = out.launches_to(2).at(0);
   scheduler.on_report(2, comm::WorkerReport{{{original.task, original.attempt, 0.0}}, {}}, 0.0);
@@ -321,7 +292,7 @@ TEST_F(CostPolicyTest, ARetryGoesToTheSlowWorkerWhenTheFastOneFailedIt) {
   auto history = fast_and_slow();
   std::vector<Subtask> subtasks = with_costs({1});
   subtasks[0].retries = 1;
-  Scheduler scheduler(make_job(), subtasks, config(Policy::cost, 2), out, results, &history);
+  Scheduler scheduler(make_job("cost"), subtasks, config(Policy::cost, 2), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto first = out.launches_to(1).at(0);
@@ -334,7 +305,7 @@ TEST_F(CostPolicyTest, ARetryGoesToTheSlowWorkerWhenTheFastOneFailedIt) {
 }
 
 TEST_F(CostPolicyTest, TheModelLearnsFromFinishedAttemptsAndPredictionsAreRecorded) {
-  Scheduler scheduler(make_job(), with_costs({1, 1, 1, 1, 1, 1, 1, 1}), config(Policy::cost, 1, 2), out, results);
+  Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1, 1, 1}), config(Policy::cost, 1, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   double now = 0;
   for (int round = 0; round < 8 && !scheduler.finished(); ++round) {
@@ -362,7 +333,7 @@ bool assigned_as_calibration(const MemoryResults& results, std::uint32_t task) {
 TEST_F(CostPolicyTest, AWorkerOfUnknownSpeedFirstRunsShortCalibrationSubtasks) {
   // No history: nobody knows whether this worker is the slow one. Long subtasks wait until it has
   // run three short ones (the shortest above 5 round trips, 0.1 s).
-  Scheduler scheduler(make_job(), with_costs({10, 8, 0.2, 0.25, 0.3, 0.35, 0.05, 6, 5, 4, 0.4, 0.45}),
+  Scheduler scheduler(make_job("cost"), with_costs({10, 8, 0.2, 0.25, 0.3, 0.35, 0.05, 6, 5, 4, 0.4, 0.45}),
                       config(Policy::cost, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   auto calibration = out.launches_to(1);
@@ -391,7 +362,7 @@ TEST_F(CostPolicyTest, AWorkerOfUnknownSpeedFirstRunsShortCalibrationSubtasks) {
 
 TEST_F(CostPolicyTest, NoCalibrationWhenNoSubtaskIsShortEnough) {
   // Calibrating must not hold back long subtasks: here every subtask is long.
-  Scheduler scheduler(make_job(), with_costs({5, 4, 3, 6}), config(Policy::cost, 2), out, results);
+  Scheduler scheduler(make_job("cost"), with_costs({5, 4, 3, 6}), config(Policy::cost, 2), out, results);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto first = out.launches_to(1), second = out.launches_to(2);
@@ -410,7 +381,7 @@ TEST_F(CostPolicyTest, RebalanceMovesNothingToAWorkerBeingCalibrated) {
   history.workers.pop_back();
   std::vector<double> costs(100, 0.2);
   costs[0] = costs[1] = 1;
-  Scheduler scheduler(make_job(), with_costs(costs), slow_rounds(), out, results, &history);
+  Scheduler scheduler(make_job("cost"), with_costs(costs), slow_rounds(), out, results, &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
   auto to_known = out.launches_to(1);
@@ -438,7 +409,7 @@ TEST_F(CostPolicyTest, ASlowWorkerLeavesALongSubtaskToAFasterOneWhileMuchIsPendi
   // end of the whole job (9.5 s); on worker 1, after its 3 s one, at about 6 s. So worker 2 takes
   // a short one instead, though 20 more are pending.
   auto history = fast_and_slow();
-  Scheduler scheduler(make_job(), with_costs(three_then_almost_three(22, 0.3)), config(Policy::cost, 2), out, results,
+  Scheduler scheduler(make_job("cost"), with_costs(three_then_almost_three(22, 0.3)), config(Policy::cost, 2), out, results,
                       &history);
   scheduler.on_worker_joined(worker(1), 0);
   scheduler.on_worker_joined(worker(2), 0);
@@ -464,7 +435,7 @@ TEST_F(CostPolicyTest, AWorkerOfUnknownSpeedIsCautiousWithLongSubtasks) {
     MemoryResults memory;
     CostModelSnapshot history = equally_fast();
     if (!known) history.workers.pop_back();
-    Scheduler scheduler(make_job(), with_costs(three_then_almost_three(8, 1.0)), config(Policy::cost, 2), sink, memory,
+    Scheduler scheduler(make_job("cost"), with_costs(three_then_almost_three(8, 1.0)), config(Policy::cost, 2), sink, memory,
                         &history);
     scheduler.on_worker_joined(worker(1), 0);
     scheduler.on_worker_joined(worker(2), 0);
