@@ -317,7 +317,8 @@ def summary(results: Results, out=sys.stdout) -> None:
         print(f"telemetry: {size} " + ("datasets" if isinstance(results.telemetry, dict) else "rows"), file=out)
 
 
-_UTIL_FIELDS = ("gpu_util", "gpu_utilization", "utilization", "util", "sm_util")
+# cpu_util last: a run without GPUs records CPU use, and leaves gpu_util NaN.
+_UTIL_FIELDS = ("gpu_util", "gpu_utilization", "utilization", "util", "sm_util", "cpu_util")
 
 
 def _telemetry_series(results: Results):
@@ -327,7 +328,8 @@ def _telemetry_series(results: Results):
     if table is None or isinstance(table, dict) or table.dtype.names is None:
         return None
     names = table.dtype.names
-    field = next((f for f in _UTIL_FIELDS if f in names), None)
+    field = next((f for f in _UTIL_FIELDS
+                  if f in names and np.isfinite(table[f].astype(float)).any()), None)
     rank_field = "worker" if "worker" in names else "rank" if "rank" in names else None
     if field is None or rank_field is None or "time" not in names or not len(table):
         return None

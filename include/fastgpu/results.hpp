@@ -11,6 +11,8 @@
 namespace fastgpu {
 
 inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+/// A telemetry value that was not measured (no GPU, no NVML, a field the GPU does not report).
+inline constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 
 /** @brief A subtask's status; stored as the HDF5 enum `task_status`. */
 enum class TaskStatus : std::int8_t { pending = 0, running = 1, done = 2, failed = 3, cancelled = 4 };
@@ -129,6 +131,22 @@ struct EventRecord {
   std::string detail;
 };
 
+/**
+ * @brief One /telemetry row: a worker's device as sampled while the run went. A field the worker
+ * could not measure is NaN (GPU fields on a CPU slot or without NVML; CPU fields are always set).
+ */
+struct TelemetrySample {
+  double time = 0;           ///< seconds since job start
+  std::int32_t worker = -1;  ///< rank
+  double gpu_util = kNotMeasured;        ///< % of the last sample period a kernel ran on the GPU (NVML)
+  double mem_used_bytes = kNotMeasured;  ///< GPU memory in use, all processes
+  double power_w = kNotMeasured;         ///< board power draw
+  double temp_c = kNotMeasured;          ///< GPU core temperature
+  double sm_clock_mhz = kNotMeasured;    ///< current SM clock
+  double cpu_util = kNotMeasured;        ///< the worker's process tree, % of one core (200 = two cores busy)
+  double rss_bytes = kNotMeasured;       ///< resident memory of the worker's process tree
+};
+
 /** @brief Everything in one results file, as read back. */
 struct Results {
   JobInfo job;
@@ -136,6 +154,7 @@ struct Results {
   std::vector<AttemptRecord> attempts;  ///< with their tails and metrics filled in
   std::vector<WorkerRecord> workers;
   std::vector<EventRecord> events;
+  std::vector<TelemetrySample> telemetry;  ///< /telemetry, in the order recorded
 };
 
 /**
@@ -149,6 +168,8 @@ class ResultsSink {
   virtual void update_task(std::size_t index, const TaskRecord& task) = 0;
   virtual void add_attempt(const AttemptRecord& attempt) = 0;
   virtual void add_event(const EventRecord& event) = 0;
+  /// Device samples from the workers (/telemetry). Sinks that do not keep them ignore them.
+  virtual void add_telemetry(const std::vector<TelemetrySample>& samples) { (void)samples; }
 };
 
 }  // namespace fastgpu

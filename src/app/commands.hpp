@@ -17,6 +17,7 @@ struct RunOptions {
   /// Seconds between plain progress lines when stderr is not a terminal (--progress-interval,
   /// FASTGPU_PROGRESS_INTERVAL); a terminal gets one live line instead.
   double progress_interval_s = 10;
+  double telemetry_interval_s = 1;    ///< --telemetry-interval: seconds between device samples (/telemetry); 0 = off
   int workers = 0;                    ///< worker threads without mpirun; 0 = number of visible GPUs, else 1
   int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks

@@ -36,6 +36,28 @@ std::string format(const char* pattern, double value) {
 // JSON has no NaN: unset times become null.
 nlohmann::json number(double value) { return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value); }
 
+nlohmann::json optional_json(const std::optional<double>& value) {
+  return value ? number(*value) : nlohmann::json(nullptr);
+}
+
+const WorkerTelemetry* telemetry_of(const RunStatistics& stats, std::int32_t rank) {
+  for (const auto& w : stats.telemetry.workers) {
+    if (w.rank == rank) return &w;
+  }
+  return nullptr;
+}
+
+nlohmann::json telemetry_json(const WorkerTelemetry* w) {
+  if (w == nullptr) return nullptr;
+  return {{"samples", w->samples},
+          {"mean_gpu_util", optional_json(w->mean_gpu_util)},
+          {"mean_cpu_util", optional_json(w->mean_cpu_util)},
+          {"peak_mem_used_bytes", optional_json(w->peak_mem_used_bytes)},
+          {"peak_rss_bytes", optional_json(w->peak_rss_bytes)},
+          {"mean_power_w", optional_json(w->mean_power_w)},
+          {"energy_j", optional_json(w->energy_j)}};
+}
+
 nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
   nlohmann::json counts = nlohmann::json::object();
   for (auto status : kStatuses) counts[to_string(status)] = stats.task_counts[static_cast<std::size_t>(status)];
@@ -49,7 +71,8 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
                        {"attempts", usage.attempts},
                        {"busy_s", usage.busy_s},
                        {"busy_fraction", usage.busy_fraction},
-                       {"speed", usage.speed}});
+                       {"speed", usage.speed},
+                       {"telemetry", telemetry_json(telemetry_of(stats, usage.worker.rank))}});
   }
   auto attempt_json = [&](std::size_t row) {
     const auto& a = results.attempts[row];
@@ -147,6 +170,12 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
             {"price_from", c.price_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.price_from)},
             {"cost", optional_number(c.cost)},
             {"idle_cost", optional_number(c.idle_cost)}}},
+          {"telemetry",
+           {{"samples", stats.telemetry.samples},
+            {"energy_j", optional_json(stats.telemetry.energy_j)},
+            {"energy_per_done_subtask_j", optional_json(stats.telemetry.energy_per_done_subtask_j)},
+            {"done_subtasks_measured", stats.telemetry.done_subtasks_measured},
+            {"task_class", stats.telemetry.task_class}}},
           {"tasks", tasks}};
 }
 
@@ -160,6 +189,39 @@ std::string amount(double value) {
   if (std::fabs(value) >= 100) return format("%.0f", value);
   if (std::fabs(value) >= 1) return format("%.2f", value);
   return format("%.3g", value);
+}
+
+std::string bytes_text(double bytes) {
+  if (bytes >= 1024.0 * 1024 * 1024) return format("%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  if (bytes >= 1024.0 * 1024) return format("%.0f MiB", bytes / (1024.0 * 1024));
+  return format("%.0f KiB", bytes / 1024);
+}
+
+std::string energy_text(double joules) {
+  std::string text = joules >= 1e6 ? format("%.2f MJ", joules / 1e6)
+                     : joules >= 1e3 ? format("%.2f kJ", joules / 1e3)
+                                     : format("%.1f J", joules);
+  if (joules >= 36e3) text += " (" + format("%.2f kWh", joules / 3.6e6) + ")";
+  return text;
+}
+
+// ", GPU 85% (peak 12.1 GiB, 250 W, 1.20 kJ)" or ", CPU 97% (RSS 34 MiB)"; "" without samples.
+std::string worker_telemetry_text(const WorkerTelemetry* w) {
+  if (w == nullptr) return "";
+  std::string text;
+  if (w->mean_gpu_util) {
+    text = ", GPU " + format("%.0f%%", *w->mean_gpu_util);
+    std::string parts;
+    auto part = [&](const std::string& p) { parts += (parts.empty() ? "" : ", ") + p; };
+    if (w->peak_mem_used_bytes) part("peak " + bytes_text(*w->peak_mem_used_bytes));
+    if (w->mean_power_w) part(format("%.0f W", *w->mean_power_w));
+    if (w->energy_j) part(energy_text(*w->energy_j));
+    if (!parts.empty()) text += " (" + parts + ")";
+  } else if (w->mean_cpu_util) {
+    text = ", CPU " + format("%.0f%%", *w->mean_cpu_util);
+    if (w->peak_rss_bytes) text += " (RSS " + bytes_text(*w->peak_rss_bytes) + ")";
+  }
+  return text;
 }
 
 std::string seconds_text(double s) {
@@ -219,6 +281,24 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
         << " superseded)";
   }
   out << "\n";
+  const auto& t = stats.telemetry;
+  if (t.samples == 0) {
+    out << "telemetry: none recorded (run --telemetry-interval SEC; 0 turns it off)\n";
+  } else {
+    out << "telemetry: " << plural(t.samples, "sample", "samples") << " from "
+        << plural(t.workers.size(), "worker", "workers");
+    if (t.energy_j) {
+      out << "; GPU energy " << energy_text(*t.energy_j);
+      if (t.energy_per_done_subtask_j) {
+        out << ", " << energy_text(*t.energy_per_done_subtask_j) << " per done " << t.task_class << " subtask";
+      }
+    } else {
+      out << " (CPU use only: no GPU power measured)";
+    }
+    // With --workers N the worker threads share one process, so each reports all of its CPU use.
+    if (results.job.transport == "threads" && t.workers.size() > 1) out << "; CPU figures are the whole process";
+    out << "\n";
+  }
   const auto& r = stats.remaining;
   if (r.subtasks > 0) {
     out << "remaining: " << plural(r.subtasks, "subtask", "subtasks") << " not done (";
@@ -248,7 +328,7 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
         << " attempts, busy " << format("%.3f s", usage.busy_s) << " ("
         << format("%.0f%%", 100 * usage.busy_fraction) << ")";
     if (e.speeds_from == "model") out << ", speed " << format("%.2f", usage.speed);
-    out << "\n";
+    out << worker_telemetry_text(telemetry_of(stats, usage.worker.rank)) << "\n";
   }
   if (!stats.slowest.empty()) {
     out << "\nslowest attempts:\n";

@@ -67,6 +67,7 @@ ResumePlan plan_resume(const Results& old, const std::vector<TaskRecord>& fresh)
     }
     plan.events.push_back(std::move(event));
   }
+  plan.telemetry = old.telemetry;
   return plan;
 }
 
@@ -74,6 +75,7 @@ void replay(const ResumePlan& plan, ResultsSink& sink) {
   for (const auto& worker : plan.workers) sink.add_worker(worker);
   for (const auto& attempt : plan.attempts) sink.add_attempt(attempt);
   for (const auto& event : plan.events) sink.add_event(event);
+  sink.add_telemetry(plan.telemetry);
 }
 
 std::filesystem::path resume_temp_path(const std::filesystem::path& output) {

@@ -16,6 +16,7 @@ struct ResumePlan {
   std::vector<AttemptRecord> attempts;      ///< earlier attempts, task indices of the new run
   std::vector<WorkerRecord> workers;
   std::vector<EventRecord> events;          ///< earlier events, task indices of the new run
+  std::vector<TelemetrySample> telemetry;   ///< earlier device samples, kept as they were
   std::size_t done = 0, kept = 0, dropped = 0;
 };
 
@@ -25,7 +26,7 @@ struct ResumePlan {
 /// its last attempt) become `interrupted`.
 ResumePlan plan_resume(const Results& old, const std::vector<TaskRecord>& fresh);
 
-/// Writes the plan's workers, attempts and events into `sink` (the new file's writer).
+/// Writes the plan's workers, attempts, events and telemetry into `sink` (the new file's writer).
 void replay(const ResumePlan& plan, ResultsSink& sink);
 
 /// The temporary name the resumed file is built under, in the same directory (same filesystem,

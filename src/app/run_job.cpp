@@ -50,6 +50,7 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
   config.env.emplace_back("FASTGPU_WORKER", std::to_string(rank));
   config.kill_grace_s = options.kill_grace_s;
   config.stop_grace_s = options.stop_grace_s;
+  config.telemetry_interval_s = options.telemetry_interval_s;
   config.kernels.slowdown = worker::slowdown_for_rank(std::getenv("FASTGPU_SLOWDOWN"), rank);
   return config;
 }

@@ -220,6 +220,8 @@ RunStatistics compute_statistics(const Results& results, const StatisticsInputs&
   compute_efficiency(stats, results, worker_index);
   compute_remaining(stats, results, inputs);
   compute_cost(stats, inputs);
+  stats.telemetry = compute_telemetry(results);
+  stats.telemetry.task_class = inputs.task_class;
   return stats;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/telemetry_stats.hpp"
 #include "fastgpu/cost_model.hpp"
 #include "fastgpu/results.hpp"
 
@@ -96,6 +97,7 @@ struct RunStatistics {
   Efficiency efficiency;
   RemainingWork remaining;
   CostSummary cost;
+  TelemetryStats telemetry;  ///< /telemetry: device use and energy per worker
 };
 
 RunStatistics compute_statistics(const Results& results, const StatisticsInputs& inputs = {});

@@ -31,6 +31,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
       scheduler.on_report(envelope.from, *report, now);
     } else if (const auto* ack = std::get_if<comm::RetractAck>(&envelope.message)) {
       scheduler.on_retract_ack(envelope.from, *ack, now);
+    } else if (const auto* telemetry = std::get_if<comm::WorkerTelemetry>(&envelope.message)) {
+      writer.add_telemetry(telemetry->samples);  // the scheduler has no use for them
     } else if (std::holds_alternative<comm::WorkerBye>(envelope.message)) {
       ++byes;
     }

@@ -80,6 +80,8 @@ int run_command(const std::vector<std::string>& args) {
       "on SIGTERM/SIGINT/SIGUSR1: seconds running subtasks get between SIGTERM and SIGKILL")(
       "progress-interval", po::value<double>()->value_name("SEC"),
       "seconds between progress lines when stderr is not a terminal (default: $FASTGPU_PROGRESS_INTERVAL, else 10)")(
+      "telemetry-interval", po::value(&run.telemetry_interval_s)->default_value(1)->value_name("SEC"),
+      "seconds between samples of each worker's GPU (NVML; else CPU use) into /telemetry; 0 = off")(
       "quiet,q", po::bool_switch(&run.quiet), "print only errors (no progress)");
   auto values = parse(args, options, "job");
   if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--policy cost|greedy|static] [--workers N] [--progress-interval SEC] [--quiet]")) {
@@ -107,6 +109,9 @@ int run_command(const std::vector<std::string>& args) {
   if (values.count("workers") && run.workers < 1) throw po::error("--workers must be at least 1");
   if (values.count("prefetch") && run.prefetch < 1) throw po::error("--prefetch must be at least 1");
   if (run.stop_grace_s < 0) throw po::error("--grace must not be negative");
+  if (!(run.telemetry_interval_s >= 0) || !std::isfinite(run.telemetry_interval_s)) {
+    throw po::error("--telemetry-interval must be a number of seconds, 0 for none");
+  }
   std::error_code no_exe;  // this binary answers `guard-children` (worker/child_guard.hpp)
   run.child_guard_exe = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
   return run_job(run);

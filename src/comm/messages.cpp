@@ -27,6 +27,7 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const CancelAttempt& m) { put(m.attempt); }
   void put(const Shutdown&) {}
   void put(const WorkerBye&) {}
+  void put(const WorkerTelemetry& m) { put(m.samples); }
 };
 
 class Decoder : public support::ByteDecoder<Decoder> {
@@ -49,6 +50,7 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(CancelAttempt& m) { get(m.attempt); }
   void get(Shutdown&) {}
   void get(WorkerBye&) {}
+  void get(WorkerTelemetry& m) { get(m.samples); }
 };
 
 template <std::size_t I = 0>

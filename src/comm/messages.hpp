@@ -89,8 +89,16 @@ struct Shutdown {};
 /// Worker -> scheduler: the worker's last message.
 struct WorkerBye {};
 
+/// Worker -> scheduler: device samples taken since the last one (--telemetry-interval), batched
+/// about once a second. Apart from WorkerReport so the scheduler never sees them: rank 0's loop
+/// hands them straight to the results file.
+struct WorkerTelemetry {
+  std::vector<TelemetrySample> samples;
+};
+
+// New alternatives go at the end: the index is the message's type on the wire.
 using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye, RetractTasks, RetractAck,
-                             CancelAttempt>;
+                             CancelAttempt, WorkerTelemetry>;
 
 /// Serializes a message (little-endian host layout: ranks of one job share an architecture).
 std::string encode(const Message& message);

@@ -158,6 +158,20 @@ RowTypes event_row_types() {
       .build();
 }
 
+RowTypes telemetry_row_types() {
+  return CompoundBuilder(sizeof(TelemetryRow))
+      .add("time", offsetof(TelemetryRow, time), H5T_NATIVE_DOUBLE)
+      .add("worker", offsetof(TelemetryRow, worker), H5T_NATIVE_INT32)
+      .add("gpu_util", offsetof(TelemetryRow, gpu_util), H5T_NATIVE_DOUBLE)
+      .add("mem_used_bytes", offsetof(TelemetryRow, mem_used_bytes), H5T_NATIVE_DOUBLE)
+      .add("power_w", offsetof(TelemetryRow, power_w), H5T_NATIVE_DOUBLE)
+      .add("temp_c", offsetof(TelemetryRow, temp_c), H5T_NATIVE_DOUBLE)
+      .add("sm_clock_mhz", offsetof(TelemetryRow, sm_clock_mhz), H5T_NATIVE_DOUBLE)
+      .add("cpu_util", offsetof(TelemetryRow, cpu_util), H5T_NATIVE_DOUBLE)
+      .add("rss_bytes", offsetof(TelemetryRow, rss_bytes), H5T_NATIVE_DOUBLE)
+      .build();
+}
+
 RowTypes model_class_row_types() {
   Datatype str = vlen_string_type();
   return CompoundBuilder(sizeof(ModelClassRow))

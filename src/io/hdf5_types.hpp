@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "fastgpu/results.hpp"
 #include "io/hdf5_handle.hpp"
 
 namespace fastgpu::io::h5 {
@@ -66,6 +67,9 @@ struct EventRow {
   const char* detail;
 };
 
+/** @brief A /telemetry row: the sample itself (numbers only, so it needs no conversion). */
+using TelemetryRow = TelemetrySample;
+
 /** @brief A row of /model/classes: CostClassParams. */
 struct ModelClassRow {
   const char* task_class;
@@ -113,6 +117,7 @@ RowTypes attempt_row_types();
 RowTypes metric_row_types();
 RowTypes worker_row_types();
 RowTypes event_row_types();
+RowTypes telemetry_row_types();
 RowTypes model_class_row_types();
 RowTypes model_worker_row_types();
 

@@ -27,7 +27,8 @@ namespace {
 constexpr char kMagic[] = "fastgpu-journal 1\n";
 constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;
 
-enum class Kind : std::uint8_t { begin = 1, worker, task, attempt, event, model, finish };
+// New kinds go at the end: a kind's number is its meaning in journals already on disk.
+enum class Kind : std::uint8_t { begin = 1, worker, task, attempt, event, model, finish, telemetry };
 
 class Encoder : public support::ByteEncoder<Encoder> {
  public:
@@ -218,6 +219,15 @@ Recovery replay(const std::filesystem::path& journal, const std::filesystem::pat
         writer->add_event(event);
         break;
       }
+      case Kind::telemetry: {
+        std::vector<TelemetrySample> samples;
+        in.get(samples);
+        for (const auto& sample : samples) {
+          if (std::isfinite(sample.time)) last_time = std::max(last_time, sample.time);
+        }
+        writer->add_telemetry(samples);
+        break;
+      }
       case Kind::model: {
         CostModelSnapshot model;
         in.get(model);
@@ -302,6 +312,9 @@ void JournalWriter::task(std::size_t index, const TaskRecord& task) {
 }
 void JournalWriter::attempt(const AttemptRecord& attempt) { append(encode(Kind::attempt, attempt)); }
 void JournalWriter::event(const EventRecord& event) { append(encode(Kind::event, event)); }
+void JournalWriter::telemetry(const std::vector<TelemetrySample>& samples) {
+  append(encode(Kind::telemetry, samples));
+}
 void JournalWriter::model(const CostModelSnapshot& model) { append(encode(Kind::model, model)); }
 void JournalWriter::finish(const std::string& status, const std::string& finished_iso) {
   append(encode(Kind::finish, std::pair{status, finished_iso}));

@@ -39,6 +39,7 @@ class JournalWriter {
   void task(std::size_t index, const TaskRecord& task);
   void attempt(const AttemptRecord& attempt);
   void event(const EventRecord& event);
+  void telemetry(const std::vector<TelemetrySample>& samples);
   void model(const CostModelSnapshot& model);
   void finish(const std::string& status, const std::string& finished_iso);
 

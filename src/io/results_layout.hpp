@@ -21,6 +21,7 @@ inline constexpr const char* kStderr = "outputs/stderr";
 inline constexpr const char* kMetrics = "outputs/metrics";
 inline constexpr const char* kWorkers = "workers";
 inline constexpr const char* kEvents = "events";
+inline constexpr const char* kTelemetry = "telemetry";
 
 /**
  * @brief File access properties for both writer and reader: HDF5 1.8-compatible format (so no

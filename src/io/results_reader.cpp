@@ -277,6 +277,11 @@ Results read_results(const std::filesystem::path& path) {
       results.events.push_back(EventRecord{r.time, text(r.kind), r.task, r.from, r.to, text(r.detail)});
     });
   }
+  {
+    RowTypes types = telemetry_row_types();  // absent in files from before telemetry: no rows
+    read_table<TelemetryRow>(f, kTelemetry, types.memory.get(), path,
+                             [&](const TelemetryRow& r, std::size_t) { results.telemetry.push_back(r); });
+  }
   if (file.close() < 0) fail(path, "H5Fclose");
   check_consistency(results, path);
   return results;

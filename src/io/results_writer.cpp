@@ -106,6 +106,9 @@ std::size_t footprint(const WorkerRecord& w) {
 }
 std::size_t footprint(const EventRecord& e) { return sizeof(EventRecord) + e.kind.size() + e.detail.size(); }
 
+/** @brief Telemetry rows arrive every second from every worker: bigger chunks, fewer of them. */
+constexpr hsize_t kTelemetryChunkRows = 4096;
+
 /** @brief A table: its dataset, memory row type and rows on disk. */
 struct Table {
   const char* name = "";
@@ -151,6 +154,7 @@ struct ResultsWriter::Impl {
   Table metrics;
   Table workers;
   Table events;
+  Table telemetry;
 
   std::map<std::size_t, TaskRecord> dirty_tasks;  // ordered: ascending rows, last update wins
   // Hash of each /tasks row's strings as stored: rows whose strings did not change are rewritten
@@ -160,6 +164,7 @@ struct ResultsWriter::Impl {
   std::vector<AttemptRecord> pending_attempts;
   std::vector<WorkerRecord> pending_workers;
   std::vector<EventRecord> pending_events;
+  std::vector<TelemetrySample> pending_telemetry;
   std::size_t buffered_bytes = 0;
   std::size_t auto_flush_bytes = std::size_t{64} << 20;
   bool closed = false;
@@ -228,6 +233,13 @@ void ResultsWriter::Impl::write_pending() {
     pending_events.clear();
   }
 
+  if (!pending_telemetry.empty()) {
+    append_rows(telemetry.dataset.get(), telemetry.name, telemetry.memory_type.get(), telemetry.rows,
+                pending_telemetry.size(), pending_telemetry.data(), path);
+    telemetry.rows += pending_telemetry.size();
+    pending_telemetry.clear();
+  }
+
   if (!dirty_tasks.empty()) {
     std::vector<hsize_t> full_indices;
     std::vector<TaskRow> full_rows;
@@ -256,7 +268,7 @@ void ResultsWriter::Impl::write_pending() {
 }
 
 void ResultsWriter::Impl::close() {
-  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &workers, &events}) {
+  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &workers, &events, &telemetry}) {
     table->dataset.reset();
   }
   job.reset();
@@ -341,6 +353,10 @@ std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path
         make_table(file, kWorkers, worker_row_types(), 0, kWorkerChunkRows, "one row per worker rank", path);
     impl->events = make_table(file, kEvents, event_row_types(), 0, kChunkRows,
                               "scheduler decisions; time in seconds since /job started_unix", path);
+    impl->telemetry = make_table(file, kTelemetry, telemetry_row_types(), 0, kTelemetryChunkRows,
+                                 "device samples of each worker (--telemetry-interval); time in seconds since "
+                                 "/job started_unix; NaN = not measured",
+                                 path);
 
     impl->task_state_type = task_state_memory_type();
     impl->task_text.reserve(task_records.size());
@@ -420,6 +436,15 @@ void ResultsWriter::add_event(const EventRecord& event) {
   if (impl_->journal) impl_->journal->event(event);
   impl_->pending_events.push_back(clean(event));
   impl_->buffered_bytes += footprint(event);
+  after_add();
+}
+
+void ResultsWriter::add_telemetry(const std::vector<TelemetrySample>& samples) {
+  impl_->require_open();
+  if (samples.empty()) return;
+  if (impl_->journal) impl_->journal->telemetry(samples);  // one record per batch, not per row
+  impl_->pending_telemetry.insert(impl_->pending_telemetry.end(), samples.begin(), samples.end());
+  impl_->buffered_bytes += samples.size() * sizeof(TelemetrySample);
   after_add();
 }
 

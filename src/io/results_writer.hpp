@@ -47,6 +47,8 @@ class ResultsWriter final : public ResultsSink {
   /** @brief Buffers an /attempts row, its /outputs/stdout and /outputs/stderr tails and metrics. */
   void add_attempt(const AttemptRecord& attempt) override;
   void add_event(const EventRecord& event) override;
+  /** @brief Buffers /telemetry rows (journaled as one record). */
+  void add_telemetry(const std::vector<TelemetrySample>& samples) override;
 
   /** @brief Writes the journal's buffered records (cheap: one write(2)); a kill loses none. */
   void commit();

@@ -45,6 +45,10 @@ class ByteEncoder {
   void put(const WorkerRecord& w) {
     put(w.rank), put(w.host), put(w.local_rank), put(w.device), put(w.gpu_name), put(w.gpu_uuid);
   }
+  void put(const TelemetrySample& t) {
+    put(t.time), put(t.worker), put(t.gpu_util), put(t.mem_used_bytes), put(t.power_w), put(t.temp_c);
+    put(t.sm_clock_mhz), put(t.cpu_util), put(t.rss_bytes);
+  }
 
   std::string take() { return std::move(out_); }
 
@@ -85,6 +89,10 @@ class ByteDecoder {
   void get(Metric& m) { get(m.name), get(m.value); }
   void get(WorkerRecord& w) {
     get(w.rank), get(w.host), get(w.local_rank), get(w.device), get(w.gpu_name), get(w.gpu_uuid);
+  }
+  void get(TelemetrySample& t) {
+    get(t.time), get(t.worker), get(t.gpu_util), get(t.mem_used_bytes), get(t.power_w), get(t.temp_c);
+    get(t.sm_clock_mhz), get(t.cpu_util), get(t.rss_bytes);
   }
 
   bool at_end() const { return in_.empty(); }

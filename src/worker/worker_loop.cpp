@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "worker/running_attempt.hpp"
+#include "worker/telemetry.hpp"
 
 namespace fastgpu::worker {
 namespace {
@@ -13,6 +14,8 @@ namespace {
 // While a subtask runs the worker wakes at least this often to read the scheduler's messages.
 constexpr std::chrono::milliseconds kPollWhileRunning(50);
 constexpr std::chrono::milliseconds kWaitWhileIdle(1000);
+// Telemetry samples go to rank 0 in batches, one message at most this often.
+constexpr std::chrono::milliseconds kTelemetryBatch(1000);
 
 class Worker {
  public:
@@ -20,6 +23,9 @@ class Worker {
 
   bool run() {
     transport_.send(0, comm::WorkerHello{config_.self});
+    if (config_.telemetry_interval_s > 0) {
+      telemetry_.emplace(config_.self, config_.telemetry_interval_s, config_.job_start_unix);
+    }
     while (!stopping_) {
       if (orphaned()) {
         stop_current();
@@ -27,6 +33,7 @@ class Worker {
       }
       start_next_if_idle();
       send_report();
+      send_telemetry(false);
       if (current_) {
         if (current_->attempt->poll(kPollWhileRunning)) finish_current();
         drain_messages(std::chrono::milliseconds(0));
@@ -36,6 +43,8 @@ class Worker {
     }
     stop_current();
     send_report();
+    if (telemetry_) telemetry_->stop();
+    send_telemetry(true);
     transport_.send(0, comm::WorkerBye{});
     return true;
   }
@@ -106,6 +115,16 @@ class Worker {
     report_ = {};
   }
 
+  // Off the hot path: one clock read per loop turn, the samples themselves come from a thread.
+  void send_telemetry(bool now) {
+    if (!telemetry_) return;
+    const auto at = std::chrono::steady_clock::now();
+    if (!now && at - telemetry_sent_at_ < kTelemetryBatch) return;
+    telemetry_sent_at_ = at;
+    comm::WorkerTelemetry batch{telemetry_->take()};
+    if (!batch.samples.empty()) transport_.send(0, batch);
+  }
+
   void drain_messages(std::chrono::milliseconds first_wait) {
     auto wait = first_wait;
     while (auto envelope = transport_.receive(wait)) {
@@ -164,6 +183,8 @@ class Worker {
   std::deque<comm::TaskLaunch> queue_;
   std::optional<Current> current_;
   comm::WorkerReport report_;
+  std::optional<TelemetrySampler> telemetry_;
+  std::chrono::steady_clock::time_point telemetry_sent_at_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> signalled_at_;
 };

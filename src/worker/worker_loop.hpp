@@ -27,6 +27,8 @@ struct WorkerConfig {
   /// first one, rank 0 is taken to be gone: the attempt is stopped and run_worker returns false.
   std::function<int()> stop_requests;
   double orphan_wait_s = 10;
+  /// Seconds between device samples sent to rank 0 for /telemetry (--telemetry-interval); 0 = none.
+  double telemetry_interval_s = 0;
 };
 
 /// Runs until the scheduler sends Shutdown; returns true after sending WorkerBye, false when it

@@ -60,7 +60,7 @@ assert r.attempts["migrated"].dtype == bool
 assert len(r.attempts) == 10 and len(r.workers) == 2
 assert set(r.workers["rank"]) == {1, 2}
 assert "worker_joined" in set(r.events["kind"]), r.events["kind"]
-assert r.telemetry is None
+assert r.telemetry is not None and {"time", "worker", "gpu_util", "cpu_util"} <= set(r.telemetry.dtype.names)
 row = list(r.tasks["id"]).index("lr=2,seed=1")
 assert r.params[row] == {"lr": 2, "seed": 1}, r.params[row]
 assert r.task_metrics()[row] == {"loss": 2.0}, r.task_metrics()[row]   # the last of two values

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "comm/in_process_transport.hpp"
@@ -24,6 +25,36 @@ TaskResult sample_result() {
   r.stderr_tail = "err\n";
   r.metrics = {{"loss", 0.25}, {"acc", 0.9}};
   return r;
+}
+
+TEST(Messages, TelemetrySamplesSurviveARoundTripWithTheirNaNs) {
+  TelemetrySample gpu{12.5, 3, 87, 42.0e9, 312.25, 71, 1980, 101.5, 2.5e9};
+  TelemetrySample cpu;  // a CPU slot: GPU fields not measured
+  cpu.time = 13.5;
+  cpu.worker = 4;
+  cpu.cpu_util = 99;
+  cpu.rss_bytes = 1 << 20;
+  const auto back = std::get<WorkerTelemetry>(decode(encode(WorkerTelemetry{{gpu, cpu}})));
+  ASSERT_EQ(back.samples.size(), 2u);
+  const auto& g = back.samples[0];
+  EXPECT_EQ(g.worker, 3);
+  EXPECT_DOUBLE_EQ(g.time, 12.5);
+  EXPECT_DOUBLE_EQ(g.gpu_util, 87);
+  EXPECT_DOUBLE_EQ(g.mem_used_bytes, 42.0e9);
+  EXPECT_DOUBLE_EQ(g.power_w, 312.25);
+  EXPECT_DOUBLE_EQ(g.temp_c, 71);
+  EXPECT_DOUBLE_EQ(g.sm_clock_mhz, 1980);
+  EXPECT_DOUBLE_EQ(g.cpu_util, 101.5);
+  EXPECT_DOUBLE_EQ(g.rss_bytes, 2.5e9);
+  const auto& c = back.samples[1];
+  EXPECT_EQ(c.worker, 4);
+  EXPECT_TRUE(std::isnan(c.gpu_util) && std::isnan(c.mem_used_bytes) && std::isnan(c.power_w));
+  EXPECT_TRUE(std::isnan(c.temp_c) && std::isnan(c.sm_clock_mhz));
+  EXPECT_DOUBLE_EQ(c.cpu_util, 99);
+  EXPECT_TRUE(std::get<WorkerTelemetry>(decode(encode(WorkerTelemetry{}))).samples.empty());
+  // Cut short anywhere, it is refused rather than misread.
+  const std::string bytes = encode(WorkerTelemetry{{gpu}});
+  for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_THROW(decode(bytes.substr(0, n)), Error) << n;
 }
 
 TEST(Messages, EveryAlternativeSurvivesARoundTrip) {
