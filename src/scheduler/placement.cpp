@@ -1,6 +1,7 @@
 // Placement: which queued subtask goes to which worker, and how deep each worker's queue is.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "scheduler/scheduler.hpp"
 
@@ -26,7 +27,129 @@ constexpr double kPessimism = 2.0;
 // The spread (sigma of the log) of a worker's speed factor while it is not known: another GPU
 // model, a throttled one, a noisy neighbour; 0.5 puts it within a factor of 2.7 either way (2 sigmas).
 constexpr double kUnknownSpeedSigma = 0.5;
+// Scale: the bounds below are refreshed at least every this many placement rounds (and every
+// workers / 8 rounds in a big pool)...
+constexpr std::uint64_t kBoundsRounds = 16;
+// ...and may be off by model changes in between: the speed sum is taken as up to this many times
+// larger, so the shortcut it allows stays safe.
+constexpr double kBoundSlack = 1.5;
+// Workers whose by_ready_ key is recomputed every round besides the touched ones (round robin),
+// so keys follow model changes (class lines, the borrowed factor) within workers / this rounds.
+constexpr int kRekeyPerRound = 8;
+// A worker that found nothing it may take tries again after at most this many rounds (workers / 64).
+constexpr std::uint64_t kRetryRounds = 16;
+// Width of a by_ready_ bucket in the log of the multiplier (5 %), and how much the multiplier of a
+// worker may have moved since it was keyed for the bounds of allows() to hold.
+// A worker as fast as this one (same multiplier, idle) must stop the scan: 1.01 * 1.02 < 1 / 0.95,
+// 0.95 being allows()'s margin of 5 %.
+const double kBucketWidth = std::log(1.01);
+constexpr double kMultiplierSlack = 1.02;
 }  // namespace
+
+void Scheduler::touch(WorkerState& worker) {
+  if (worker.dirty) return;
+  worker.dirty = true;
+  dirty_.push_back(worker.info.rank);
+}
+
+void Scheduler::wake(int rank) {
+  auto it = workers_.find(rank);
+  if (it == workers_.end()) return;
+  WorkerState& worker = it->second;
+  if (worker.parked_key >= 0) {
+    parked_.erase({worker.parked_key, rank});
+    worker.parked_key = -1;
+  }
+  worker.retry_round = 0;
+  hungry_.insert(rank);
+}
+
+int Scheduler::other_bucket(WorkerState& worker) {
+  // As allows() judges `other`: a worker being calibrated as if its speed were known.
+  const bool soon_known = needs_calibration(worker) || calibrating(worker);
+  const Prediction p = model_.predict(worker.info.rank, 0, 1.0);
+  double sigma = std::max(p.sigma_log, model_.typical_sigma());
+  if (!soon_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) sigma = std::hypot(sigma, kUnknownSpeedSigma);
+  const double multiplier = std::max(model_.factor(worker.info.rank), 1e-300) * std::exp(kPessimism * sigma);
+  return static_cast<int>(std::floor(std::log(multiplier) / kBucketWidth));
+}
+
+void Scheduler::refresh_keys(double now) {
+  auto rekey = [&](WorkerState& worker) {
+    const int rank = worker.info.rank;
+    const double key = ready_cached(worker, now);
+    const int bucket = other_bucket(worker);
+    if (key != worker.ready_key || bucket != worker.bucket) {
+      auto old = by_ready_.find(worker.bucket);
+      old->second.erase({worker.ready_key, rank});
+      if (old->second.empty()) by_ready_.erase(old);
+      by_ready_[bucket].emplace(key, rank);
+      worker.ready_key = key;
+      worker.bucket = bucket;
+    }
+    if (worker.parked_key >= 0 && worker.parked_key != key) {
+      parked_.erase({worker.parked_key, rank});
+      parked_.emplace(key, rank);
+      worker.parked_key = key;
+    }
+  };
+  for (const int rank : dirty_) {
+    auto it = workers_.find(rank);
+    if (it == workers_.end()) continue;
+    it->second.dirty = false;
+    rekey(it->second);
+  }
+  dirty_.clear();
+  // Every worker's multiplier moves with these: all re-keyed (amortized: they change every
+  // workers / 8 observations at most).
+  const Prediction borrowed_estimate = model_.predict(-1, 0, 1.0);
+  const double borrowed = model_.factor(-1) + 1e3 * borrowed_estimate.sigma_log;
+  if (model_.typical_sigma() != typical_seen_by_keys_ || borrowed != borrowed_seen_by_keys_ ||
+      workers_.size() <= static_cast<std::size_t>(kRekeyPerRound)) {
+    typical_seen_by_keys_ = model_.typical_sigma();
+    borrowed_seen_by_keys_ = borrowed;
+    for (auto& [rank, worker] : workers_) rekey(worker);
+    return;
+  }
+  auto it = workers_.lower_bound(rekey_cursor_);
+  for (int i = 0; i < kRekeyPerRound; ++i, ++it) {
+    if (it == workers_.end()) it = workers_.begin();
+    rekey(it->second);
+  }
+  rekey_cursor_ = it == workers_.end() ? 0 : it->first;
+}
+
+void Scheduler::refresh_bounds() {
+  double speed = 0;
+  for (const auto& [rank, worker] : workers_) speed += 1 / std::max(model_.factor(rank), 1e-9);
+  speed_bound_ = speed;
+  bounds_round_ = round_;
+}
+
+double Scheduler::pessimism_multiplier(WorkerState& worker, double sigma) {
+  if (sigma != worker.mult_sigma) {
+    worker.mult_sigma = sigma;
+    worker.mult = std::exp(kPessimism * sigma);
+  }
+  return worker.mult;
+}
+
+double Scheduler::projected_end_lower_bound(double now) const {
+  // projected_end() = now + (held work + pending work) / speed, the held work >= 0 as long as no
+  // line goes below 0. Here: the pending work over kBoundSlack times the speed last summed.
+  if (speed_bound_ <= 0) return -std::numeric_limits<double>::infinity();
+  double work = 0;
+  for (std::size_t c = 0; c < pending_count_.size(); ++c) {
+    const cost::CostLine line = model_.line(static_cast<int>(c));
+    if (line.intercept < 0 || line.slope < 0) return -std::numeric_limits<double>::infinity();
+    if (!pending_.empty()) work += line.intercept * pending_count_[c] + line.slope * pending_cost_[c];
+  }
+  return now + std::max(work, 0.0) / (kBoundSlack * speed_bound_);
+}
+
+bool Scheduler::surely_before_projected_end(double finish_here, double margin, double now) {
+  return finish_here <= projected_end_lower_bound(now) + margin;
+}
 
 void Scheduler::enqueue(std::uint32_t task) {
   const TaskState& state = states_[task];
@@ -125,7 +248,7 @@ double Scheduler::projected_end(double now) {
   return projected_end_;
 }
 
-double Scheduler::pessimistic(const WorkerState& worker, std::uint32_t task, bool speed_as_known) const {
+double Scheduler::pessimistic(WorkerState& worker, std::uint32_t task, bool speed_as_known) {
   const int class_id = states_[task].class_id;
   const double cost = subtasks_[task].cost;
   const Prediction mine = model_.predict(worker.info.rank, class_id, cost);
@@ -133,7 +256,7 @@ double Scheduler::pessimistic(const WorkerState& worker, std::uint32_t task, boo
   if (!speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) {
     sigma = std::hypot(sigma, kUnknownSpeedSigma);
   }
-  return mine.seconds * std::exp(kPessimism * sigma);
+  return mine.seconds * pessimism_multiplier(worker, sigma);
 }
 
 bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
@@ -143,14 +266,30 @@ bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
   const double mine = pessimistic(worker, task);
   const double finish_here = ready_cached(worker, now) + mine;
   const double margin = std::max(0.05 * mine, config_.latency_s);
+  if (surely_before_projected_end(finish_here, margin, now)) return true;  // O(classes), most of the run
   if (finish_here <= projected_end(now) + margin) return true;
-  for (auto& [rank, other] : workers_) {
-    if (rank == worker.info.rank) continue;
-    if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
-    // A worker being calibrated will know its speed shortly: judged as if it were known.
-    const bool soon_known = needs_calibration(other) || calibrating(other);
-    const double finish_there = ready_cached(other, now) + pessimistic(other, task, soon_known);
-    if (finish_there + margin < finish_here) return false;  // leave it to them
+  // The other workers in order of their ready keys (lower bounds of their ready times): once a
+  // key plus the least this subtask could take anywhere (the smallest factor times the least
+  // pessimism) reaches finish_here - margin, no later worker can end it sooner.
+  const double c = subtasks_[task].cost;
+  const double base = model_.line(states_[task].class_id).at(c > 0 ? c : 0.0);
+  // Buckets by multiplier ascending: once even a worker ready now could not end it sooner, no
+  // later bucket's can. A ready time is never before now (an idle worker's key is when it was
+  // keyed; it is ready now).
+  for (const auto& [bucket, keyed] : by_ready_) {
+    const double least =
+        base > 0 ? base * std::exp(bucket * kBucketWidth) / kMultiplierSlack : -std::numeric_limits<double>::infinity();
+    if (now + least + margin >= finish_here) break;
+    for (const auto& [key, rank] : keyed) {
+      if (std::max(key, now) + least + margin >= finish_here) break;
+      if (rank == worker.info.rank) continue;
+      if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
+      WorkerState& other = *by_rank_[static_cast<std::size_t>(rank)];
+      // A worker being calibrated will know its speed shortly: judged as if it were known.
+      const bool soon_known = needs_calibration(other) || calibrating(other);
+      const double finish_there = ready_cached(other, now) + pessimistic(other, task, soon_known);
+      if (finish_there + margin < finish_here) return false;  // leave it to them
+    }
   }
   return true;
 }
@@ -187,8 +326,15 @@ bool Scheduler::take_calibration_task(WorkerState& worker, double now, std::uint
       break;
     }
   }
-  const double cap = kCalibrationShare * (projected_end(now) - now);
-  if (chosen == pending_.end() || predict(worker, chosen->second) > cap) {
+  // The cap from a cheap lower bound of the projected end when that suffices, else the exact one.
+  double cap = kCalibrationShare * (projected_end_lower_bound(now) - now);
+  auto too_long = [&](std::uint32_t t) {
+    const double p = predict(worker, t);
+    if (p <= cap) return false;
+    cap = kCalibrationShare * (projected_end(now) - now);
+    return p > cap;
+  };
+  if (chosen == pending_.end() || too_long(chosen->second)) {
     chosen = pending_.end();
     scanned = 0;
     for (auto it = boundary; it != pending_.end() && scanned < kQueueScan; ++it, ++scanned) {
@@ -198,8 +344,11 @@ bool Scheduler::take_calibration_task(WorkerState& worker, double now, std::uint
       }
     }
   }
-  if (chosen == pending_.end() || predict(worker, chosen->second) > cap) {
-    if (!pending_.empty()) worker.calibrations = kCalibrationRuns;  // nothing short enough: placed as usual
+  if (chosen == pending_.end() || too_long(chosen->second)) {
+    if (!pending_.empty()) {
+      worker.calibrations = kCalibrationRuns;  // nothing short enough: placed as usual
+      touch(worker);                           // judged as of unknown speed from now on (by_ready_)
+    }
     return false;
   }
   task = chosen->second;
@@ -289,6 +438,7 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   }
   state.live.push_back(live);
   worker.queue.push_back({task, attempt});
+  touch(worker);
   if (worker.ready_round == round_) worker.ready += predicted;
   batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));
   // A moving average, so early guesses (priors before any sample) fade within a few dozen placements.
@@ -310,37 +460,78 @@ void Scheduler::place(double now) {
   }
   const bool all_joined = static_cast<int>(workers_.size()) >= config_.expected_workers;
   ++round_;  // the caches of ready times and of the projected end start afresh
+  refresh_keys(now);
+  if (round_ - bounds_round_ >= std::max<std::uint64_t>(kBoundsRounds, workers_.size() / 8)) refresh_bounds();
 
-  // The worker predicted to be free first chooses first (it gets the longest subtask).
-  std::vector<std::pair<double, int>> order;
-  for (int rank : hungry_) order.emplace_back(ready_time(workers_.at(rank), now), rank);
-  std::sort(order.begin(), order.end());
-  std::vector<int> depth;
-  int deepest = 0;
-  for (const auto& [ready, rank] : order) {
-    const WorkerState& worker = workers_.at(rank);
-    // A worker being calibrated gets its short calibration subtasks at once.
-    depth.push_back(needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
-                                              : target_depth(worker, all_joined));
-    deepest = std::max(deepest, depth.back());
-  }
-
-  // Level by level: every hungry worker gets its next attempt before any gets a deeper queue.
   std::map<int, comm::AssignTasks> batches;
-  for (int level = 1; level <= deepest; ++level) {
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      WorkerState& worker = workers_.at(order[i].second);
-      std::uint32_t task = 0;
-      bool calibration = false;
-      if (worker.in_flight() >= std::min(level, depth[i]) || !queue_allows(worker, now)) continue;
-      if (take_task_for(worker, now, task, calibration)) {
-        const std::int32_t attempt = states_[task].next_attempt++;
-        assign(worker, task, attempt, now, false, false, batches, calibration);
+  // Nothing to take (cost, greedy): no worker can be given anything this round.
+  const bool nothing_to_take = config_.policy != Policy::static_ && pending_.empty();
+  if (!nothing_to_take) {
+    // Parked workers whose running subtask now nears its end may queue their next one again.
+    if (!parked_.empty()) {
+      const double reach = now + rebalance_interval() + 2 * config_.latency_s;
+      wake_.clear();
+      for (auto it = parked_.begin(); it != parked_.end() && it->first <= reach; ++it) wake_.push_back(*it);
+      for (const auto& [key, rank] : wake_) wake(rank);
+    }
+
+    // The worker predicted to be free first chooses first (it gets the longest subtask).
+    order_.clear();
+    // (Not those told to wait: see retry_round below.)
+    for (int rank : hungry_) {
+      const WorkerState& worker = *by_rank_[static_cast<std::size_t>(rank)];
+      if (round_ >= worker.retry_round) order_.emplace_back(ready_time(worker, now), rank);
+    }
+    std::sort(order_.begin(), order_.end());
+    depth_.clear();
+    int deepest = 0;
+    for (const auto& [ready, rank] : order_) {
+      const WorkerState& worker = workers_.find(rank)->second;
+      // A worker being calibrated gets its short calibration subtasks at once.
+      depth_.push_back(needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
+                                                 : target_depth(worker, all_joined));
+      deepest = std::max(deepest, depth_.back());
+    }
+
+    // Level by level: every hungry worker gets its next attempt before any gets a deeper queue.
+    for (int level = 1; level <= deepest; ++level) {
+      for (std::size_t i = 0; i < order_.size(); ++i) {
+        WorkerState& worker = workers_.find(order_[i].second)->second;
+        std::uint32_t task = 0;
+        bool calibration = false;
+        if (worker.in_flight() >= std::min(level, depth_[i]) || round_ < worker.retry_round ||
+            !queue_allows(worker, now)) {
+          continue;
+        }
+        if (take_task_for(worker, now, task, calibration)) {
+          const std::int32_t attempt = states_[task].next_attempt++;
+          assign(worker, task, attempt, now, false, false, batches, calibration);
+        } else if (config_.policy == Policy::cost && !pending_.empty() && calibrating(worker)) {
+          // Nothing but calibration until its speed is known, which only its own report changes
+          // (wake() then clears this).
+          worker.retry_round = std::numeric_limits<std::uint64_t>::max();
+        } else if (config_.policy == Policy::cost && !pending_.empty()) {
+          // Everything it looked at is better left to others (allows()). In a big pool it tries
+          // again only every few rounds (or when it reports): thousands of idle workers each
+          // rejecting 64 subtasks every round would be O(workers x 64) per decision.
+          worker.retry_round = round_ + std::min<std::uint64_t>(kRetryRounds, workers_.size() / 64);
+        }
       }
     }
-  }
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (workers_.at(order[i].second).in_flight() >= depth[i]) hungry_.erase(order[i].second);
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+      const int rank = order_[i].second;
+      WorkerState& worker = workers_.find(rank)->second;
+      if (worker.in_flight() >= depth_[i]) {
+        hungry_.erase(rank);
+      } else if (!queue_allows(worker, now)) {
+        // Still hungry, but its queue is full in time: it waits in parked_, by its ready time,
+        // until that comes within a rebalance interval (place() then wakes it).
+        hungry_.erase(rank);
+        worker.parked_key = worker.ready_key;
+        parked_.emplace(worker.parked_key, rank);
+        touch(worker);  // re-keyed (both keys) at the next round, with what it holds then
+      }
+    }
   }
   const bool nothing_queued = pending_.empty() && std::all_of(own_.begin(), own_.end(), [](const auto& block) {
                                 return block.second.empty();

@@ -1,6 +1,8 @@
 // The periodic rebalance round: predict when each worker finishes what it holds, and move queued
 // attempts from the latest to the earliest while the predicted gain beats a margin.
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "scheduler/scheduler.hpp"
 
@@ -9,9 +11,11 @@ namespace fastgpu::scheduler {
 void Scheduler::rebalance(double now) {
   if (workers_.size() < 2) return;
   // Work moves only to workers whose speed is known: one still being calibrated may be slow.
-  std::map<int, double> finish;
+  // (predicted finish, rank), ascending: the earliest is the first, the latest the last (ties:
+  // the lowest rank is the earliest and the highest the latest, as a scan in rank order gives).
+  std::set<std::pair<double, int>> finish;
   for (const auto& [rank, worker] : workers_) {
-    if (!needs_calibration(worker) && !calibrating(worker)) finish[rank] = ready_time(worker, now);
+    if (!needs_calibration(worker) && !calibrating(worker)) finish.emplace(ready_time(worker, now), rank);
   }
   if (finish.size() < 2) return;
 
@@ -20,12 +24,10 @@ void Scheduler::rebalance(double now) {
   int moves = 0;
   const int max_moves = static_cast<int>(std::min<std::size_t>(64, workers_.size()));
   while (moves < max_moves) {
-    auto [late_it, early_it] = std::minmax_element(finish.begin(), finish.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    });
-    std::swap(late_it, early_it);  // minmax gives (min, max): late is the max
-    WorkerState& late = workers_.at(late_it->first);
-    WorkerState& early = workers_.at(early_it->first);
+    const auto [late_finish, late_rank] = *finish.rbegin();
+    const auto [early_finish, early_rank] = *finish.begin();
+    WorkerState& late = workers_.at(late_rank);
+    WorkerState& early = workers_.at(early_rank);
 
     // The last attempt in the late worker's queue that may move: queued, not a speculative copy
     // nor a calibration run, and not moved in the last few rounds (hysteresis: no ping-pong; but
@@ -45,16 +47,19 @@ void Scheduler::rebalance(double now) {
     // Where it goes it may run long (the prediction's upper quantile): moving a long subtask to a
     // slow worker must not make that worker the last to finish.
     const double here = predict(late, task), there = pessimistic(early, task);
-    const double late_after = late_it->second - here, early_after = early_it->second + there;
-    const double gain = late_it->second - std::max(late_after, early_after);
+    const double late_after = late_finish - here, early_after = early_finish + there;
+    const double gain = late_finish - std::max(late_after, early_after);
     if (gain <= std::max(0.1 * here, 2 * config_.latency_s)) break;
 
     candidate->phase = Phase::retracting;
     candidate->retract_to = early.info.rank;
+    touch(late);
     retracts[late.info.rank].attempts.push_back({task, candidate->attempt});
     sink_.add_event({now, "retract", task, late.info.rank, early.info.rank, "predicted gain " + std::to_string(gain) + " s"});
-    late_it->second = late_after;
-    early_it->second = early_after;
+    finish.erase(std::prev(finish.end()));
+    finish.erase(finish.begin());
+    finish.emplace(late_after, late_rank);
+    finish.emplace(early_after, early_rank);
     total_gain += gain;
     ++moves;
   }

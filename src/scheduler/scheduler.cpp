@@ -65,10 +65,17 @@ void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
   model_.add_worker(worker.rank, worker.host, worker.device);
   sink_.add_worker(worker);
   sink_.add_event({now, "worker_joined", -1, -1, worker.rank, worker.host + " " + worker.device});
-  hungry_.insert(worker.rank);
+  if (by_rank_.size() <= static_cast<std::size_t>(worker.rank)) by_rank_.resize(static_cast<std::size_t>(worker.rank) + 1);
+  by_rank_[static_cast<std::size_t>(worker.rank)] = &it->second;
+  it->second.ready_key = now;
+  it->second.bucket = other_bucket(it->second);
+  by_ready_[it->second.bucket].emplace(now, worker.rank);
+  const double factor = std::max(model_.factor(worker.rank), 1e-9);
+  speed_bound_ += 1 / factor;
+  wake(worker.rank);
   if (static_cast<int>(workers_.size()) == config_.expected_workers) {
     // Everyone is here: the workers held to one attempt while waiting may now queue deeper.
-    for (const auto& [rank, state] : workers_) hungry_.insert(rank);
+    for (const auto& [rank, state] : workers_) wake(rank);
   }
   if (!stopping_) place(now);
 }
@@ -94,7 +101,7 @@ void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, dou
     attempts.erase(std::remove_if(attempts.begin(), attempts.end(),
                                   [&](const LiveAttempt& a) { return a.attempt == ref.attempt; }),
                    attempts.end());
-    hungry_.insert(worker_rank);
+    wake(worker_rank);
     auto target = workers_.find(to);
     if (target == workers_.end()) {
       enqueue(ref.task);
@@ -111,6 +118,7 @@ void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, dou
       const bool is_running = running && running->task == ref.task && running->attempt == ref.attempt;
       live->phase = is_running ? Phase::running : Phase::queued;  // else on_started makes it running
       live->retract_to = -1;
+      touch(from->second);
       sink_.add_event({now, "retract_failed", ref.task, worker_rank, -1, "already started"});
     }
   }
@@ -185,6 +193,7 @@ void Scheduler::forget(WorkerState& worker, const comm::AttemptRef& ref) {
   auto same = [&](const comm::AttemptRef& r) { return r.task == ref.task && r.attempt == ref.attempt; };
   worker.queue.erase(std::remove_if(worker.queue.begin(), worker.queue.end(), same), worker.queue.end());
   if (worker.running && same(*worker.running)) worker.running.reset();
+  touch(worker);
 }
 
 void Scheduler::on_started(WorkerState& worker, const comm::TaskStarted& started) {
@@ -206,7 +215,7 @@ void Scheduler::on_started(WorkerState& worker, const comm::TaskStarted& started
 void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result, double now) {
   if (result.task >= states_.size()) return;
   forget(worker, {result.task, result.attempt});
-  hungry_.insert(worker.info.rank);
+  wake(worker.info.rank);
   TaskState& state = states_[result.task];
   auto live_it = std::find_if(state.live.begin(), state.live.end(),
                               [&](const LiveAttempt& a) { return a.attempt == result.attempt; });
@@ -270,6 +279,7 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
     }
     for (auto& other : state.live) {  // the losing copies
       other.phase = Phase::cancelling;
+      if (auto w = workers_.find(other.worker); w != workers_.end()) touch(w->second);
       out_.send(other.worker, comm::CancelAttempt{{result.task, other.attempt}});
     }
   } else if (!state.live.empty()) {

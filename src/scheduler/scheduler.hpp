@@ -150,6 +150,15 @@ class Scheduler {
     int calibrating = 0;   ///< of them, not finished yet
     double ready = 0;      ///< ready_time() as of placement round ready_round
     std::uint64_t ready_round = 0;
+    /// Key of this worker in by_ready_: its ready_time() when it last changed (what it holds, its
+    /// model). A lower bound of its ready time but for model changes since (see touch()).
+    double ready_key = 0;
+    int bucket = 0;           ///< by_ready_'s bucket: its pessimism multiplier (factor x exp) on a log grid
+    std::uint64_t retry_round = 0;  ///< place() skips it before this round (it found nothing it may take)
+    bool dirty = false;       ///< in dirty_: its key is refreshed at the next placement round
+    double parked_key = -1;   ///< >= 0: in parked_ with this key (hungry, its queue bounded in time)
+    /// pessimistic() multipliers exp(kPessimism * sigma), cached by sigma (exp is costly).
+    double mult_sigma = -1, mult = 1;
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
@@ -164,7 +173,7 @@ class Scheduler {
   bool allows(WorkerState& worker, std::uint32_t task, double now);
   /// cost: the prediction's upper quantile: kPessimism sigmas, at least the typical sigma, plus
   /// the uncertainty of the worker's speed while it is not known (unless `speed_as_known`).
-  double pessimistic(const WorkerState& worker, std::uint32_t task, bool speed_as_known = false) const;
+  double pessimistic(WorkerState& worker, std::uint32_t task, bool speed_as_known = false);
   /// cost: when every worker would be done if all the work held and pending were spread over
   /// them in proportion to their speeds (cached for one placement round).
   double projected_end(double now);
@@ -235,6 +244,43 @@ class Scheduler {
   std::optional<double> deadline_;  ///< set_deadline()
   bool held_for_deadline_ = false;  ///< a subtask was held back by the deadline (recorded once)
   bool fits_deadline(WorkerState& worker, std::uint32_t task, double now);
+
+  // Scale (thousands of workers): indexes so that a decision looks at a few workers, not all.
+  /// Marks a worker whose holdings or speed changed: its by_ready_ key is refreshed next round.
+  void touch(WorkerState& worker);
+  /// Re-keys the touched workers (start of each placement round).
+  void refresh_keys(double now);
+  /// A hungry worker goes back to the active set (it finished, was retracted from, joined).
+  void wake(int rank);
+  /// exp(kPessimism * sigma), cached on the worker while sigma stays the same.
+  double pessimism_multiplier(WorkerState& worker, double sigma);
+  /// Every so many rounds: the sum of the workers' speeds (a bound that lets most decisions skip
+  /// the exact O(workers) projected end).
+  void refresh_bounds();
+  /// Whether finish_here is surely within the projected end (a lower bound of it; O(classes)).
+  bool surely_before_projected_end(double finish_here, double margin, double now);
+  /// A lower bound of projected_end(now) from the pending work alone (O(classes)); -inf when none
+  /// can be given cheaply.
+  double projected_end_lower_bound(double now) const;
+
+  /// Workers by the multiplier allows() applies to them as "the other worker" (factor times
+  /// exp(kPessimism sigma)), in buckets of kBucketWidth in the log, and within a bucket by
+  /// ready_key, ascending: a lower bound of when each could end a subtask, for allows() to stop.
+  std::map<int, std::set<std::pair<double, int>>> by_ready_;
+  int other_bucket(WorkerState& worker);
+  double typical_seen_by_keys_ = -1, borrowed_seen_by_keys_ = -1;
+  std::vector<int> dirty_;
+  std::vector<WorkerState*> by_rank_;  ///< workers_ by rank (map nodes do not move)
+  /// Hungry workers whose next subtask waits for their running one to near its end, by when it
+  /// is predicted to end (parked_key); place() wakes them when that comes within reach.
+  std::set<std::pair<double, int>> parked_;
+  std::uint64_t bounds_round_ = 0;
+  int rekey_cursor_ = 0;     ///< round robin: a few workers are re-keyed every round (model drift)
+  double speed_bound_ = 0;   ///< sum of 1 / factor over the workers at the last refresh_bounds()
+  // Reused per round (no allocation per decision once warm).
+  std::vector<std::pair<double, int>> order_;
+  std::vector<int> depth_;
+  std::vector<std::pair<double, int>> wake_;
 };
 
 }  // namespace fastgpu::scheduler
