@@ -22,6 +22,9 @@ struct RunOptions {
   int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks
   double stop_grace_s = 30;           ///< --grace: SIGTERM -> SIGKILL delay for subtasks running at a stop
+  /// --deadline: when the run must be over (app/deadline.hpp); empty = Slurm's end if under Slurm,
+  /// "none" = no deadline at all.
+  std::string deadline;
   std::string policy = "cost";        ///< cost, greedy or static
   double rebalance_interval_s = 0;    ///< 0 = adaptive
   /// Speculative copies of the last subtasks (cost policy): "auto" (for kernel subtasks only: a

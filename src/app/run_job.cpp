@@ -8,10 +8,13 @@
 #include <functional>
 #include <optional>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "app/commands.hpp"
+#include "app/deadline.hpp"
 #include "app/exit_codes.hpp"
 #include "app/prepared_job.hpp"
 #include "app/progress_line.hpp"
@@ -75,6 +78,12 @@ class ResumeSink final : public ResultsSink {
   std::vector<WorkerRecord> known_;
 };
 
+std::string seconds_text(double seconds) {
+  std::ostringstream text;
+  text << std::setprecision(3) << seconds << " s";
+  return text.str();
+}
+
 // Creates the results file, runs the scheduler over `transport` and prints the summary.
 // `abandon` runs after the file is finished when a second stop signal cut the run short.
 int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
@@ -101,14 +110,30 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   auto on_step = [&](double now) {
     if (progress) progress->tick(scheduler, now);
   };
-  const DriveOutcome outcome = drive_scheduler(transport, scheduler, writer, started_unix, stop_requests, on_step);
+  std::string deadline_warning;
+  const auto deadline = resolve_deadline(options.deadline, unix_now(), std::getenv, run_squeue, &deadline_warning);
+  if (!deadline_warning.empty()) std::cerr << "fastgpu: warning: " << deadline_warning << std::endl;
+  std::optional<double> stop_at;
+  if (deadline) {
+    stop_at = stop_time(*deadline, options.stop_grace_s) - started_unix;
+    sink.add_event({unix_now() - started_unix, "deadline", -1, -1, -1,
+                    "deadline " + iso_time(deadline->unix_time) + " from " + deadline->source +
+                        "; no subtask starts unless predicted to end before " + iso_time(*stop_at + started_unix) +
+                        " (less --grace " + seconds_text(options.stop_grace_s) + " and 1 s to shut down)"});
+    scheduler.set_deadline(*stop_at);
+  }
+  const DriveOutcome outcome =
+      drive_scheduler(transport, scheduler, writer, started_unix, stop_requests, on_step, stop_at);
   if (progress) progress->finish(scheduler, unix_now() - started_unix);
   writer.write_model(scheduler.model_snapshot());
   const double finished_unix = unix_now();
   int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - run_began, options.quiet);
   if (outcome != DriveOutcome::finished) {
     code = kExitStopped;
-    std::cerr << "fastgpu: stopped by a signal" << (outcome == DriveOutcome::abandoned ? " (at once)" : "")
+    std::cerr << "fastgpu: "
+              << (outcome == DriveOutcome::deadline ? "stopped before the deadline (" + deadline->source + ")"
+                  : outcome == DriveOutcome::abandoned ? std::string("stopped by a signal (at once)")
+                                                       : std::string("stopped by a signal"))
               << "; continue with: fastgpu run " << options.job_file << " -o " << prepared.output.string()
               << " --resume" << std::endl;
   }

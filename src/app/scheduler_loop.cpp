@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "worker/worker_loop.hpp"
 
@@ -19,7 +20,8 @@ std::chrono::milliseconds until(double now, double at) {
 
 DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
                              double job_start_unix, const std::function<int()>& stop_requests,
-                             const std::function<void(double now)>& on_step) {
+                             const std::function<void(double now)>& on_step, std::optional<double> stop_at) {
+  const double deadline = stop_at.value_or(std::numeric_limits<double>::infinity());
   auto requests = [&] { return stop_requests ? stop_requests() : 0; };
   double now = worker::seconds_since(job_start_unix);
   double next_flush = now + kFlushInterval_s;
@@ -39,7 +41,7 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
   };
   auto step = [&] {
     auto envelope =
-        transport.receive(until(now, std::min({next_flush, scheduler.next_wakeup(), now + kMaxWait_s})));
+        transport.receive(until(now, std::min({next_flush, scheduler.next_wakeup(), now + kMaxWait_s, deadline})));
     now = worker::seconds_since(job_start_unix);
     if (envelope) handle(*envelope);
     scheduler.on_tick(now);
@@ -52,8 +54,13 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
     if (on_step) on_step(now);
   };
 
-  while (!scheduler.finished() && requests() == 0) step();
-  if (!scheduler.finished()) scheduler.stop(now, "stop signal");
+  while (!scheduler.finished() && requests() == 0 && now < deadline && !scheduler.out_of_time()) step();
+  const bool at_deadline = !scheduler.finished() && requests() == 0;
+  if (!scheduler.finished()) {
+    scheduler.stop(now, !at_deadline  ? "stop signal"
+                        : now < deadline ? "deadline: nothing left is predicted to finish before it"
+                                         : "deadline");
+  }
   // Every worker rank, joined or not yet, is told to stop; a late hello is answered by this too.
   const int workers = transport.size() - 1;
   for (int rank = 1; rank <= workers; ++rank) transport.send(rank, comm::Shutdown{});
@@ -66,7 +73,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
     step();
   }
   writer.flush();
-  return scheduler.stopping() ? DriveOutcome::stopped : DriveOutcome::finished;
+  if (!scheduler.stopping()) return DriveOutcome::finished;
+  return at_deadline ? DriveOutcome::deadline : DriveOutcome::stopped;
 }
 
 }  // namespace fastgpu::app

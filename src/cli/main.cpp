@@ -77,14 +77,17 @@ int run_command(const std::vector<std::string>& args) {
       "kill-grace", po::value(&run.kill_grace_s)->default_value(5),
       "seconds between SIGTERM and SIGKILL when a subtask times out")(
       "grace", po::value(&run.stop_grace_s)->default_value(30),
-      "on SIGTERM/SIGINT/SIGUSR1: seconds running subtasks get between SIGTERM and SIGKILL")(
+      "on SIGTERM/SIGINT/SIGUSR1 or at the deadline: seconds running subtasks get between SIGTERM and SIGKILL")(
+      "deadline", po::value(&run.deadline)->value_name("TIME"),
+      "when the run must be over: 2h, 90m, 2:00:00 from now, 2026-11-27T20:00 (local), ...Z (UTC), @EPOCH, or none "
+      "(default: under Slurm the allocation's end); subtasks predicted not to fit are not started, exit 3 to resume")(
       "progress-interval", po::value<double>()->value_name("SEC"),
       "seconds between progress lines when stderr is not a terminal (default: $FASTGPU_PROGRESS_INTERVAL, else 10)")(
       "telemetry-interval", po::value(&run.telemetry_interval_s)->default_value(1)->value_name("SEC"),
       "seconds between samples of each worker's GPU (NVML; else CPU use) into /telemetry; 0 = off")(
       "quiet,q", po::bool_switch(&run.quiet), "print only errors (no progress)");
   auto values = parse(args, options, "job");
-  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--policy cost|greedy|static] [--workers N] [--progress-interval SEC] [--quiet]")) {
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--deadline TIME] [--policy cost|greedy|static] [--workers N] [--progress-interval SEC] [--quiet]")) {
     return kExitOk;
   }
   if (values.count("output")) run.output = output;

@@ -1,6 +1,7 @@
 // End-to-end: stopping (signals), no orphans, and exact resume (`fastgpu run --resume`).
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -8,88 +9,101 @@
 #include <set>
 #include <thread>
 
-#include "e2e/cli_harness.hpp"
-#include "io/journal.hpp"
-#include "io/results_reader.hpp"
+#include "e2e/resume_harness.hpp"
 
 namespace fastgpu::e2e {
+
+// kill -9 of the whole run at random moments, resumed each time: a subtask recorded done never
+// runs again, none is lost, and the file always opens. Each cycle waits for a random number of
+// further subtasks to start (watching ids.txt, not the clock) before the kill.
+void ResumeTest::kill_and_resume_repeatedly(const std::vector<std::string>& launcher,
+                                            const std::vector<std::string>& options) {
+  constexpr int kSubtasks = 40;
+  const auto job = sweep_job(kSubtasks, R"(["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.05"])");
+  const unsigned seed = std::random_device{}();
+  std::mt19937 random(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::map<std::string, int> runs_when_done;  // id -> its runs when a kill found it recorded done
+  for (int cycle = 0; cycle < 5; ++cycle) {
+    std::vector<std::string> args = launcher;
+    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
+    args.insert(args.end(), options.begin(), options.end());
+    if (cycle > 0) args.emplace_back("--resume");
+    auto run = start_argv(args);
+    std::size_t started = 0;
+    for (const auto& [id, n] : count_lines(path("ids.txt"))) started += static_cast<std::size_t>(n);
+    const std::size_t kill_at = started + std::uniform_int_distribution<std::size_t>(1, 10)(random);
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (!run.poll(std::chrono::milliseconds(5)) && Clock::now() < give_up) {
+      std::size_t lines = 0;
+      for (const auto& [id, n] : count_lines(path("ids.txt"))) lines += static_cast<std::size_t>(n);
+      if (lines >= kill_at) break;
+    }
+    if (run.finished()) {  // it got to the end first: nothing left to kill
+      ASSERT_EQ(run.result().exit_code, 0) << run.result().stderr_tail;
+      break;
+    }
+    ::kill(-run.pid(), SIGKILL);
+    wait_exit(run);
+    wait_for_writer_to_die();
+    const auto killed = io::read_results(path("out.h5"));  // always opens
+    const auto ran = count_ids();
+    for (const auto& id : done_ids(killed)) runs_when_done.emplace(id, ran.at(id));
+  }
+  std::vector<std::string> args = launcher;
+  for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--resume", "--quiet"}) args.emplace_back(arg);
+  args.insert(args.end(), options.begin(), options.end());
+  auto last = start_argv(args);
+  wait_exit(last);
+  ASSERT_EQ(last.result().exit_code, 0) << last.result().stderr_tail;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(after.job.status, "done");
+  EXPECT_EQ(done_ids(after).size(), static_cast<std::size_t>(kSubtasks));
+  const auto lines = count_ids();
+  for (const auto& task : after.tasks) EXPECT_TRUE(lines.count(task.id)) << task.id << " never ran";
+  for (const auto& [id, runs] : runs_when_done) {
+    EXPECT_EQ(lines.at(id), runs) << id << " was recorded done, yet ran again";
+  }
+}
+
+// A deadline shorter than the work: exit 3 with every started attempt finished in time (none
+// was started that the model predicted would not fit, so none is killed), then resume completes.
+void ResumeTest::deadline_then_resume(const std::vector<std::string>& launcher, const std::vector<std::string>& options) {
+  write("job.toml", R"([job]
+name = "deadline"
+[task]
+command = ["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.3"]
+cost = 0.3
+[sweep]
+i = { range = [0, 16] }
+)");
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = launcher;
+    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return exec(args);
+  };
+  const auto stopped_run = with({"--deadline", "2.5", "--grace", "0.2"});
+  ASSERT_EQ(stopped_run.exit_code, 3) << stopped_run.err;
+  EXPECT_NE(stopped_run.err.find("deadline"), std::string::npos) << stopped_run.err;
+  const auto stopped = io::read_results(path("out.h5"));
+  EXPECT_EQ(stopped.job.status, "stopped");
+  EXPECT_LT(done_ids(stopped).size(), 16u);
+  for (const auto& attempt : stopped.attempts) {
+    EXPECT_EQ(attempt.status, AttemptStatus::done) << stopped.tasks[attempt.task].id << ": " << attempt.error;
+  }
+  EXPECT_TRUE(std::any_of(stopped.events.begin(), stopped.events.end(),
+                          [](const EventRecord& e) { return e.kind == "deadline"; }));
+
+  const auto resumed = with({"--resume", "--deadline", "none"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const auto after = io::read_results(path("out.h5"));
+  EXPECT_EQ(done_ids(after).size(), 16u);
+  for (const auto& [id, runs] : count_ids()) EXPECT_EQ(runs, 1) << id;
+}
+
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::set<std::string> done_ids(const Results& results) {
-  std::set<std::string> ids;
-  for (const auto& task : results.tasks) {
-    if (task.status == TaskStatus::done) ids.insert(task.id);
-  }
-  return ids;
-}
-
-// Lines of a file, counted.
-std::map<std::string, int> count_lines(const std::filesystem::path& path) {
-  std::map<std::string, int> counts;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) ++counts[line];
-  }
-  return counts;
-}
-
-class ResumeTest : public CliTest {
- protected:
-  // Starts `fastgpu ARGS...` in its own process group, without waiting.
-  worker::RunningCommand start(std::vector<std::string> args) {
-    args.insert(args.begin(), FASTGPU_BINARY);
-    return start_argv(args);
-  }
-  // Starts ARGV (a full command line) in its own process group, without waiting.
-  worker::RunningCommand start_argv(const std::vector<std::string>& argv) {
-    worker::CommandOptions options;
-    options.kill_grace_s = 0;
-    options.tail_bytes = 1 << 20;
-    return worker::RunningCommand::start({argv, {}, dir_.string()}, options);
-  }
-  std::map<std::string, int> count_ids() { return count_lines(path("ids.txt")); }
-  // After kill -9 of mpiexec, its ranks die a moment later (Open MPI notices its daemon gone);
-  // until rank 0 is gone it holds the journal's lock, and --resume rightly refuses to start.
-  void wait_for_writer_to_die() {
-    const auto give_up = Clock::now() + std::chrono::seconds(60);
-    while (io::journal_state(path("out.h5")) == io::JournalState::live && Clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_NE(io::journal_state(path("out.h5")), io::JournalState::live) << "rank 0 outlived the kill";
-  }
-  void kill_and_resume_repeatedly(const std::vector<std::string>& launcher, const std::vector<std::string>& options);
-
-  // Polls the results file (never the clock alone) until `enough` says so; false on timeout or exit.
-  template <typename Pred>
-  bool wait_for_file(worker::RunningCommand& run, const std::string& file, Pred enough) {
-    const auto give_up = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < give_up && !run.finished()) {
-      run.poll(std::chrono::milliseconds(50));
-      try {
-        if (enough(io::read_results(path(file)))) return true;
-      } catch (const Error&) {
-        // not created yet, or caught mid-flush: look again
-      }
-    }
-    return false;
-  }
-
-  void wait_exit(worker::RunningCommand& run) {
-    const auto give_up = Clock::now() + std::chrono::seconds(60);
-    while (!run.poll(std::chrono::milliseconds(50)) && Clock::now() < give_up) {
-    }
-    ASSERT_TRUE(run.finished());
-  }
-
-  std::string sweep_job(int n, const std::string& command) {
-    return write("job.toml", "[job]\nname = \"r\"\n[task]\ncommand = " + command + "\n[sweep]\ni = { range = [0, " +
-                                 std::to_string(n) + "] }\n");
-  }
-};
-
-const std::string kAppendId = R"(["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.2"])";
 
 TEST_F(ResumeTest, AKilledRunResumesExactlyTheSubtasksNotDone) {
   const auto job = sweep_job(30, kAppendId);
@@ -126,55 +140,6 @@ TEST_F(ResumeTest, AKilledRunResumesExactlyTheSubtasksNotDone) {
   }
 }
 
-// kill -9 of the whole run at random moments, resumed each time: a subtask recorded done never
-// runs again, none is lost, and the file always opens. Each cycle waits for a random number of
-// further subtasks to start (watching ids.txt, not the clock) before the kill.
-void ResumeTest::kill_and_resume_repeatedly(const std::vector<std::string>& launcher,
-                                            const std::vector<std::string>& options) {
-  constexpr int kSubtasks = 40;
-  const auto job = sweep_job(kSubtasks, R"(["sh", "-c", "echo $FASTGPU_TASK_ID >> ids.txt; sleep 0.05"])");
-  const unsigned seed = std::random_device{}();
-  std::mt19937 random(seed);
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  std::map<std::string, int> runs_when_done;  // id -> its runs when a kill found it recorded done
-  for (int cycle = 0; cycle < 5; ++cycle) {
-    std::vector<std::string> args = launcher;
-    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
-    args.insert(args.end(), options.begin(), options.end());
-    if (cycle > 0) args.emplace_back("--resume");
-    auto run = start_argv(args);
-    std::size_t started = 0;
-    for (const auto& [id, n] : count_lines(path("ids.txt"))) started += static_cast<std::size_t>(n);
-    const std::size_t kill_at = started + std::uniform_int_distribution<std::size_t>(1, 10)(random);
-    const auto give_up = Clock::now() + std::chrono::seconds(60);
-    while (!run.poll(std::chrono::milliseconds(5)) && Clock::now() < give_up) {
-      std::size_t lines = 0;
-      for (const auto& [id, n] : count_lines(path("ids.txt"))) lines += static_cast<std::size_t>(n);
-      if (lines >= kill_at) break;
-    }
-    if (run.finished()) break;  // it got to the end first: nothing left to kill
-    ::kill(-run.pid(), SIGKILL);
-    wait_exit(run);
-    wait_for_writer_to_die();
-    const auto killed = io::read_results(path("out.h5"));  // always opens
-    const auto ran = count_ids();
-    for (const auto& id : done_ids(killed)) runs_when_done.emplace(id, ran.at(id));
-  }
-  std::vector<std::string> args = launcher;
-  for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--resume", "--quiet"}) args.emplace_back(arg);
-  args.insert(args.end(), options.begin(), options.end());
-  auto last = start_argv(args);
-  wait_exit(last);
-  ASSERT_EQ(last.result().exit_code, 0) << last.result().stderr_tail;
-  const auto after = io::read_results(path("out.h5"));
-  EXPECT_EQ(after.job.status, "done");
-  EXPECT_EQ(done_ids(after).size(), static_cast<std::size_t>(kSubtasks));
-  const auto lines = count_ids();
-  for (const auto& task : after.tasks) EXPECT_TRUE(lines.count(task.id)) << task.id << " never ran";
-  for (const auto& [id, runs] : runs_when_done) {
-    EXPECT_EQ(lines.at(id), runs) << id << " was recorded done, yet ran again";
-  }
-}
 
 TEST_F(ResumeTest, KilledAgainAndAgainAtRandomMomentsLosesNothingAndRedoesNothing) {
   kill_and_resume_repeatedly({FASTGPU_BINARY}, {"--workers", "3"});
@@ -182,6 +147,15 @@ TEST_F(ResumeTest, KilledAgainAndAgainAtRandomMomentsLosesNothingAndRedoesNothin
 
 TEST_F(ResumeTest, KilledAgainAndAgainUnderMpiexecLosesNothingAndRedoesNothing) {
   kill_and_resume_repeatedly({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY}, {});
+}
+
+
+TEST_F(ResumeTest, ADeadlineShorterThanTheWorkStopsWithExitThreeAndResumeFinishes) {
+  deadline_then_resume({FASTGPU_BINARY}, {"--workers", "2"});
+}
+
+TEST_F(ResumeTest, ADeadlineUnderMpiexec) {
+  deadline_then_resume({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY}, {});
 }
 
 TEST_F(ResumeTest, SigtermStopsWithExitThreeAndResumeFinishes) {
