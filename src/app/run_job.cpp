@@ -8,9 +8,7 @@
 #include <functional>
 #include <optional>
 #include <filesystem>
-#include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "app/commands.hpp"
@@ -78,12 +76,6 @@ class ResumeSink final : public ResultsSink {
   std::vector<WorkerRecord> known_;
 };
 
-std::string seconds_text(double seconds) {
-  std::ostringstream text;
-  text << std::setprecision(3) << seconds << " s";
-  return text.str();
-}
-
 // Creates the results file, runs the scheduler over `transport` and prints the summary.
 // `abandon` runs after the file is finished when a second stop signal cut the run short.
 int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::ResultsWriter& writer,
@@ -119,7 +111,7 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
     sink.add_event({unix_now() - started_unix, "deadline", -1, -1, -1,
                     "deadline " + iso_time(deadline->unix_time) + " from " + deadline->source +
                         "; no subtask starts unless predicted to end before " + iso_time(*stop_at + started_unix) +
-                        " (less --grace " + seconds_text(options.stop_grace_s) + " and 1 s to shut down)"});
+                        " (less --grace " + format_short_duration(options.stop_grace_s) + " and 1s to shut down)"});
     scheduler.set_deadline(*stop_at);
   }
   const DriveOutcome outcome =

@@ -126,7 +126,7 @@ bool try_lock(const std::filesystem::path& path, int& fd, int mode) {
 /** @brief Reads records one at a time; stops at the first one cut short or damaged by a crash. */
 class JournalReader {
  public:
-  explicit JournalReader(const std::filesystem::path& path) : path_(path), in_(path, std::ios::binary) {
+  explicit JournalReader(const std::filesystem::path& path) : in_(path, std::ios::binary) {
     if (!in_) throw IoError("results journal '" + path.string() + "': cannot open it");
     std::string magic(kMagicSize, '\0');
     in_.read(magic.data(), static_cast<std::streamsize>(kMagicSize));
@@ -139,7 +139,6 @@ class JournalReader {
     }
   }
 
-  bool empty() const { return empty_; }
   bool torn() const { return torn_; }
 
   /** @brief The next record's payload, or nullopt at the end (or at a torn tail). */
@@ -159,7 +158,6 @@ class JournalReader {
   }
 
  private:
-  std::filesystem::path path_;
   std::ifstream in_;
   bool empty_ = false;
   bool torn_ = false;
@@ -278,7 +276,7 @@ JournalWriter::JournalWriter(std::filesystem::path path) : path_(std::move(path)
     ::close(fd_);
     fd_ = -1;
     if (error == EWOULDBLOCK) {
-      throw UsageError("results file '" + path_.string().substr(0, path_.string().size() - 8) +
+      throw UsageError("results file '" + std::filesystem::path(path_).replace_extension().string() +
                        "' is being written by another running fastgpu");
     }
     errno = error;

@@ -51,6 +51,22 @@ class ResumeTest : public CliTest {
     return worker::RunningCommand::start({argv, {}, dir_.string()}, options);
   }
   std::map<std::string, int> count_ids() { return count_lines(path("ids.txt")); }
+  /// Subtask runs so far, all ids together (lines of ids.txt).
+  std::size_t runs_so_far() {
+    std::size_t runs = 0;
+    for (const auto& [id, n] : count_ids()) runs += static_cast<std::size_t>(n);
+    return runs;
+  }
+  /// LAUNCHER... run job.toml -o out.h5 --quiet OPTIONS... EXTRA...
+  static std::vector<std::string> run_argv(const std::vector<std::string>& launcher,
+                                           const std::vector<std::string>& options,
+                                           const std::vector<std::string>& extra) {
+    std::vector<std::string> args = launcher;
+    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   // After kill -9 of mpiexec, its ranks die a moment later (Open MPI notices its daemon gone);
   // until rank 0 is gone it holds the journal's lock, and --resume rightly refuses to start.
   void wait_for_writer_to_die() {

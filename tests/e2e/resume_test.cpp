@@ -25,19 +25,12 @@ void ResumeTest::kill_and_resume_repeatedly(const std::vector<std::string>& laun
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::map<std::string, int> runs_when_done;  // id -> its runs when a kill found it recorded done
   for (int cycle = 0; cycle < 5; ++cycle) {
-    std::vector<std::string> args = launcher;
-    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
-    args.insert(args.end(), options.begin(), options.end());
-    if (cycle > 0) args.emplace_back("--resume");
-    auto run = start_argv(args);
-    std::size_t started = 0;
-    for (const auto& [id, n] : count_lines(path("ids.txt"))) started += static_cast<std::size_t>(n);
-    const std::size_t kill_at = started + std::uniform_int_distribution<std::size_t>(1, 10)(random);
+    auto run = start_argv(run_argv(launcher, options, cycle > 0 ? std::vector<std::string>{"--resume"}
+                                                                : std::vector<std::string>{}));
+    const std::size_t kill_at = runs_so_far() + std::uniform_int_distribution<std::size_t>(1, 10)(random);
     const auto give_up = Clock::now() + std::chrono::seconds(60);
     while (!run.poll(std::chrono::milliseconds(5)) && Clock::now() < give_up) {
-      std::size_t lines = 0;
-      for (const auto& [id, n] : count_lines(path("ids.txt"))) lines += static_cast<std::size_t>(n);
-      if (lines >= kill_at) break;
+      if (runs_so_far() >= kill_at) break;
     }
     if (run.finished()) {  // it got to the end first: nothing left to kill
       ASSERT_EQ(run.result().exit_code, 0) << run.result().stderr_tail;
@@ -50,10 +43,7 @@ void ResumeTest::kill_and_resume_repeatedly(const std::vector<std::string>& laun
     const auto ran = count_ids();
     for (const auto& id : done_ids(killed)) runs_when_done.emplace(id, ran.at(id));
   }
-  std::vector<std::string> args = launcher;
-  for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--resume", "--quiet"}) args.emplace_back(arg);
-  args.insert(args.end(), options.begin(), options.end());
-  auto last = start_argv(args);
+  auto last = start_argv(run_argv(launcher, options, {"--resume"}));
   wait_exit(last);
   ASSERT_EQ(last.result().exit_code, 0) << last.result().stderr_tail;
   const auto after = io::read_results(path("out.h5"));
@@ -77,13 +67,7 @@ cost = 0.3
 [sweep]
 i = { range = [0, 16] }
 )");
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = launcher;
-    for (const char* arg : {"run", "job.toml", "-o", "out.h5", "--quiet"}) args.emplace_back(arg);
-    args.insert(args.end(), options.begin(), options.end());
-    args.insert(args.end(), extra.begin(), extra.end());
-    return exec(args);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return exec(run_argv(launcher, options, extra)); };
   const auto stopped_run = with({"--deadline", "2.5", "--grace", "0.2"});
   ASSERT_EQ(stopped_run.exit_code, 3) << stopped_run.err;
   EXPECT_NE(stopped_run.err.find("deadline"), std::string::npos) << stopped_run.err;
