@@ -1,7 +1,9 @@
 #include "app/prepared_job.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <iostream>
 
 #include "fastgpu/config.hpp"
 #include "io/journal.hpp"
@@ -53,6 +55,9 @@ PreparedJob prepare_job(const RunOptions& options) {
     throw UsageError("results file '" + prepared.output.string() +
                      "' already exists; pass --resume to continue it or --force to overwrite it");
   }
+  std::string deadline_warning;
+  prepared.deadline = resolve_deadline(options.deadline, unix_now(), std::getenv, run_squeue, &deadline_warning);
+  if (!deadline_warning.empty()) std::cerr << "fastgpu: warning: " << deadline_warning << std::endl;
   if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
   prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();
   if (options.history) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/commands.hpp"
+#include "app/deadline.hpp"
 #include "fastgpu/cost_model.hpp"
 #include "fastgpu/job_spec.hpp"
 #include "fastgpu/results.hpp"
@@ -18,11 +19,13 @@ struct PreparedJob {
   std::filesystem::path output;
   std::optional<CostModelSnapshot> history;  ///< from --history
   std::optional<Results> previous;           ///< --resume: the results file as the earlier run left it
+  std::optional<Deadline> deadline;          ///< --deadline, or the Slurm allocation's end
 };
 
 /// Loads and expands the job, resolves -o and {output_dir}, refuses an existing results file
 /// unless --force or --resume. With --resume reads that file (missing, foreign or damaged: a
-/// UsageError) and refuses it if it records a different job file text, unless --force. Throws
+/// UsageError) and refuses it if it records a different job file text, unless --force. Resolves
+/// the deadline (a bad --deadline is a UsageError before anything starts). Throws
 /// JobFileError / UsageError (exit 2).
 PreparedJob prepare_job(const RunOptions& options);
 

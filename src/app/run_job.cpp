@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "app/commands.hpp"
-#include "app/deadline.hpp"
 #include "app/exit_codes.hpp"
 #include "app/prepared_job.hpp"
 #include "app/progress_line.hpp"
@@ -102,9 +101,7 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   auto on_step = [&](double now) {
     if (progress) progress->tick(scheduler, now);
   };
-  std::string deadline_warning;
-  const auto deadline = resolve_deadline(options.deadline, unix_now(), std::getenv, run_squeue, &deadline_warning);
-  if (!deadline_warning.empty()) std::cerr << "fastgpu: warning: " << deadline_warning << std::endl;
+  const auto& deadline = prepared.deadline;
   std::optional<double> stop_at;
   if (deadline) {
     stop_at = stop_time(*deadline, options.stop_grace_s) - started_unix;

@@ -138,6 +138,19 @@ TEST_F(ResumeTest, ADeadlineShorterThanTheWorkStopsWithExitThreeAndResumeFinishe
   deadline_then_resume({FASTGPU_BINARY}, {"--workers", "2"});
 }
 
+TEST_F(ResumeTest, ABadDeadlineIsAUsageErrorBeforeAnythingStarts) {
+  sweep_job(2, R"(["true"])");
+  for (const char* bad : {"soon", "-5m", "2025-13-45T99:99"}) {
+    const auto run = fastgpu({"run", "job.toml", "-o", "out.h5", "--workers", "2", "--deadline", bad});
+    EXPECT_EQ(run.exit_code, 2) << bad << ": " << run.err;
+    EXPECT_NE(run.err.find("--deadline"), std::string::npos) << run.err;
+    EXPECT_FALSE(std::filesystem::exists(path("out.h5"))) << bad;
+  }
+  const auto under_mpi = mpi_fastgpu(3, {"run", "job.toml", "-o", "out.h5", "--deadline", "soon"});
+  EXPECT_EQ(under_mpi.exit_code, 2) << under_mpi.err;
+  EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
+}
+
 TEST_F(ResumeTest, ADeadlineUnderMpiexec) {
   deadline_then_resume({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY}, {});
 }
