@@ -194,8 +194,14 @@ int run_in_process(const RunOptions& options) {
     std::cout.flush();
     std::_Exit(kExitStopped);
   };
-  return run_scheduler(hub.endpoint(0), prepared, *writer, options, started_unix, resume ? &*resume : nullptr,
-                       abandon);
+  try {
+    return run_scheduler(hub.endpoint(0), prepared, *writer, options, started_unix, resume ? &*resume : nullptr,
+                         abandon);
+  } catch (...) {
+    // The worker threads wait for rank 0's word: without a Shutdown, joining them would hang.
+    for (int rank = 1; rank <= workers; ++rank) hub.endpoint(0).send(rank, comm::Shutdown{});
+    throw;
+  }
 }
 
 // Every rank reports whether its part of the start-up went well; all go on only if all did.

@@ -151,6 +151,16 @@ TEST_F(ResumeTest, ABadDeadlineIsAUsageErrorBeforeAnythingStarts) {
   EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
 }
 
+TEST_F(ResumeTest, AFailureOnRankZeroAfterTheWorkersStartedEndsTheRunInsteadOfHanging) {
+  // {output_dir} under a plain file cannot be created: rank 0 fails once its workers are running.
+  write("afile", "");
+  write("job.toml", "[job]\nname = \"od\"\noutput_dir = \"afile/sub\"\n[task]\ncommand = [\"true\"]\n"
+                    "[sweep]\ni = [1, 2]\n");
+  const auto run = fastgpu({"run", "job.toml", "-o", "out.h5", "--workers", "2"});  // the harness times out at 120 s
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("afile"), std::string::npos) << run.err;
+}
+
 TEST_F(ResumeTest, ADeadlineUnderMpiexec) {
   deadline_then_resume({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY}, {});
 }
