@@ -18,12 +18,27 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
+# The gemm kernel's CPU path (src/kernels): OpenBLAS's CBLAS, found through its pkg-config file.
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 
 # CUDA and NCCL are optional: on where found, off otherwise (or when asked).
 find_package(CUDAToolkit QUIET)
 option(FASTGPU_ENABLE_CUDA "Build the CUDA device backend" ${CUDAToolkit_FOUND})
 if(FASTGPU_ENABLE_CUDA AND NOT CUDAToolkit_FOUND)
   message(FATAL_ERROR "FASTGPU_ENABLE_CUDA=ON but no CUDA toolkit was found")
+endif()
+if(FASTGPU_ENABLE_CUDA)
+  # Device code for H100/H200 (sm_90) unless the user picks others; nvcc needs no GPU to compile.
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)
+  endif()
+  if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS "${CUDAToolkit_NVCC_EXECUTABLE}")
+    set(CMAKE_CUDA_COMPILER "${CUDAToolkit_NVCC_EXECUTABLE}")
+  endif()
+  enable_language(CUDA)
+  # C++17 in .cu files: CMake 3.25 knows no C++20 flag for nvcc, and the CUDA sources need none.
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 endif()
 
 find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev             # tests
   libtomlplusplus-dev                   # job files (errors with line:column)
   nlohmann-json3-dev                    # JSON for params and `inspect --json`
+  libopenblas-dev                       # CBLAS for the gemm kernel's CPU path (src/kernels)
   python3 python3-h5py python3-numpy    # tests and tutorial read results with h5py
   python3-matplotlib                    # scripts/fastgpu_results.py plot-utilization
   chromium                              # tests render `inspect --gantt` SVGs headless

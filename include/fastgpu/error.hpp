@@ -49,4 +49,22 @@ class IoError : public Error {
   using Error::Error;
 };
 
+/** @brief A CUDA, cuBLAS or device error; what() names the call, file:line and the library's text. */
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
+/** @brief An MPI or NCCL collective failed; what() names the call and the library's text. */
+class CommError : public Error {
+ public:
+  using Error::Error;
+};
+
+/** @brief A kernel task failed: the attempt is recorded failed with this text and retried. */
+class KernelError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace fastgpu

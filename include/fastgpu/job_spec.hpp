@@ -1,6 +1,7 @@
 /** @file A job file, parsed and validated, and the subtasks it expands to. */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -59,11 +60,21 @@ struct TaskTemplate {
 };
 
 /** @brief A whole job file. */
+/** @brief A job-level reduction, `[[reduce]]`: kernels add into it, the run combines it across workers. */
+struct ReductionSpec {
+  std::string name;      ///< written to /reductions/NAME
+  std::string op;        ///< "sum", "min", "max" or "mean" (weighted: sum of values / sum of weights)
+  std::size_t size = 1;  ///< values in the reduction (an array reduction when > 1)
+};
+
 struct JobSpec {
   std::string name;
   std::string output;      ///< results file; default "<name>.h5"
   std::string output_dir;  ///< value of {output_dir}; empty = default_output_dir(output), set by `run`
   std::optional<double> gpu_hour_price;  ///< price of one GPU (worker) for one hour; `inspect` reports the cost
+  /// [job] plugin: shared libraries of user kernels, absolute paths, loaded while the file is read.
+  std::vector<std::string> plugins;
+  std::vector<ReductionSpec> reductions;  ///< [[reduce]] tables, in file order
   std::string source_path;
   std::string source_text;
   TaskTemplate task;

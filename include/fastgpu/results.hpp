@@ -91,6 +91,12 @@ struct Metric {
   double value = 0;
 };
 
+/** @brief An array a kernel attempt recorded with Context::output (a loss curve, ...). */
+struct OutputArray {
+  std::string name;
+  std::vector<double> values;
+};
+
 /** @brief One /attempts row, with its /outputs (stdout/stderr tails, metrics). */
 struct AttemptRecord {
   std::int64_t task = -1;  ///< row in /tasks
@@ -109,6 +115,7 @@ struct AttemptRecord {
   std::string stdout_tail;
   std::string stderr_tail;
   std::vector<Metric> metrics;
+  std::vector<OutputArray> arrays;  ///< /outputs/arrays
 };
 
 /** @brief One /workers row. */
@@ -147,6 +154,27 @@ struct TelemetrySample {
   double rss_bytes = kNotMeasured;       ///< resident memory of the worker's process tree
 };
 
+/**
+ * @brief A job-level reduction (`[[reduce]]`) as combined across workers: /reductions/NAME holds
+ * the result; for "mean" the weighted sums stay in /reductions/NAME.sum so a resumed run can add
+ * to them exactly.
+ */
+struct ReductionValue {
+  std::string name;
+  std::string op;              ///< sum, min, max, mean
+  std::vector<double> values;  ///< combined: sums (weighted sums for mean), minima or maxima
+  double weight = 0;           ///< mean: the sum of the weights
+  std::int64_t contributions = 0;  ///< done attempts added in, over every run of the job
+
+  /** @brief What /reductions/NAME shows: values, divided by the weight for a mean. */
+  std::vector<double> result() const {
+    if (op != "mean") return values;
+    std::vector<double> out(values);
+    for (double& v : out) v = weight != 0 ? v / weight : std::numeric_limits<double>::quiet_NaN();
+    return out;
+  }
+};
+
 /** @brief Everything in one results file, as read back. */
 struct Results {
   JobInfo job;
@@ -155,6 +183,7 @@ struct Results {
   std::vector<WorkerRecord> workers;
   std::vector<EventRecord> events;
   std::vector<TelemetrySample> telemetry;  ///< /telemetry, in the order recorded
+  std::vector<ReductionValue> reductions;  ///< /reductions, in the job file's order
 };
 
 /**

@@ -18,13 +18,6 @@ PreparedJob prepare_job(const RunOptions& options) {
   prepared.job = load_job_file(options.job_file);
   prepared.subtasks = expand_subtasks(prepared.job);
   check_program(prepared.job, std::filesystem::current_path());
-  for (const auto& subtask : prepared.subtasks) {
-    if (subtask.gpus > 1) {
-      throw UsageError(options.job_file + ": subtask '" + subtask.id + "' asks for gpus = " +
-                       std::to_string(subtask.gpus) +
-                       "; this version runs each command subtask on one worker (gpus = 1)");
-    }
-  }
   if (options.output) prepared.job.output = *options.output;
   prepared.output = prepared.job.output;
   if (options.resume) {

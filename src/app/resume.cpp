@@ -10,6 +10,7 @@ ResumePlan plan_resume(const Results& old, const std::vector<TaskRecord>& fresh)
   ResumePlan plan;
   plan.old_job = old.job;
   plan.workers = old.workers;
+  plan.reductions = old.reductions;
   std::map<std::string, std::size_t> old_index;
   for (std::size_t i = 0; i < old.tasks.size(); ++i) old_index.emplace(old.tasks[i].id, i);
   std::vector<std::int64_t> new_index(old.tasks.size(), -1);  // old row -> new row, -1 = dropped

@@ -17,6 +17,7 @@ struct ResumePlan {
   std::vector<WorkerRecord> workers;
   std::vector<EventRecord> events;          ///< earlier events, task indices of the new run
   std::vector<TelemetrySample> telemetry;   ///< earlier device samples, kept as they were
+  std::vector<ReductionValue> reductions;   ///< what earlier runs combined; this run adds to them
   std::size_t done = 0, kept = 0, dropped = 0;
 };
 

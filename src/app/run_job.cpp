@@ -11,6 +11,9 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "app/job_reductions.hpp"
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/prepared_job.hpp"
@@ -21,7 +24,11 @@
 #include "app/stop_signals.hpp"
 #include "comm/in_process_transport.hpp"
 #include "comm/mpi_transport.hpp"
+#include "comm/collectives.hpp"
 #include "device/device_binding.hpp"
+#include "device/device_factory.hpp"
+#include "fastgpu/config.hpp"
+#include "job/plugin_loader.hpp"
 #include "worker/child_guard.hpp"
 #include "worker/synthetic_kernels.hpp"
 #include "worker/worker_loop.hpp"
@@ -52,7 +59,73 @@ worker::WorkerConfig worker_config(int rank, int local_rank, const device::Devic
   config.stop_grace_s = options.stop_grace_s;
   config.telemetry_interval_s = options.telemetry_interval_s;
   config.kernels.slowdown = worker::slowdown_for_rank(std::getenv("FASTGPU_SLOWDOWN"), rank);
+  config.device = device::make_device(binding);
   return config;
+}
+
+// The most GPUs one subtask of the job asks for (`gpus`).
+int widest_subtask(const std::vector<Subtask>& subtasks) {
+  int widest = 1;
+  for (const Subtask& subtask : subtasks) widest = std::max(widest, subtask.gpus);
+  return widest;
+}
+
+// Workers talk among themselves (collectives) for reductions and for multi-GPU subtasks.
+bool needs_collectives(const PreparedJob& prepared) {
+  return !prepared.job.reductions.empty() || widest_subtask(prepared.subtasks) > 1;
+}
+
+// A subtask wider than the whole run would wait forever: refused before anything starts.
+void check_gang_width(const PreparedJob& prepared, int workers) {
+  const int widest = widest_subtask(prepared.subtasks);
+  if (widest > workers) {
+    throw UsageError(prepared.job.source_path + ": a subtask asks for gpus = " + std::to_string(widest) +
+                     ", but this run has " + std::to_string(workers) + " worker" + (workers == 1 ? "" : "s") +
+                     " (one per GPU): start more (--workers, mpirun -np, Slurm --gpus) or lower gpus");
+  }
+}
+
+// What MPI workers need of the job file, which only rank 0 reads: its plugins, its reductions,
+// and whether they need collectives.
+std::string job_setup_text(const PreparedJob& prepared) {
+  const JobSpec& job = prepared.job;
+  nlohmann::json setup{{"plugins", job.plugins},
+                       {"reductions", nlohmann::json::array()},
+                       {"collectives", needs_collectives(prepared)}};
+  for (const ReductionSpec& r : job.reductions) {
+    setup["reductions"].push_back({{"name", r.name}, {"op", r.op}, {"size", r.size}});
+  }
+  return setup.dump();
+}
+
+// On a worker rank: loads the job's plugins (so their kernels can run here) and takes its
+// reductions; true when the workers need collectives.
+bool apply_job_setup(const std::string& text, worker::WorkerConfig& config) {
+  const nlohmann::json setup = nlohmann::json::parse(text);
+  for (const auto& plugin : setup.at("plugins")) job::load_plugin(plugin.get<std::string>());
+  for (const auto& r : setup.at("reductions")) {
+    config.reductions.push_back(
+        {r.at("name").get<std::string>(), r.at("op").get<std::string>(), r.at("size").get<std::size_t>()});
+  }
+  return setup.at("collectives").get<bool>();
+}
+
+void broadcast_text(std::string& text, int rank) {
+  unsigned long long size = text.size();
+  comm::check_mpi(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD), "MPI_Bcast");
+  if (rank != 0) text.assign(size, '\0');
+  comm::check_mpi(MPI_Bcast(text.data(), static_cast<int>(size), MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+}
+
+// The workers' communicator for reductions: NCCL when every worker has a CUDA GPU (and the build
+// has NCCL), else MPI. Collective over the worker ranks.
+std::shared_ptr<comm::Collectives> worker_collectives(MPI_Comm workers, fastgpu::Device& device) {
+  int all_cuda = device.kind() == fastgpu::DeviceKind::cuda ? 1 : 0;
+  comm::check_mpi(MPI_Allreduce(MPI_IN_PLACE, &all_cuda, 1, MPI_INT, MPI_MIN, workers), "MPI_Allreduce");
+  if (FASTGPU_HAVE_NCCL && all_cuda == 1) {
+    return comm::make_nccl_collectives(workers, device.ordinal(), device.stream());
+  }
+  return comm::make_mpi_collectives(workers);
 }
 
 // Between the scheduler and the writer on a resumed run: a worker already listed in /workers
@@ -111,10 +184,18 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
                         " (less --grace " + format_short_duration(options.stop_grace_s) + " and 1s to shut down)"});
     scheduler.set_deadline(*stop_at);
   }
+  std::vector<ReductionValue> combined;
   const DriveOutcome outcome =
-      drive_scheduler(transport, scheduler, writer, started_unix, stop_requests, on_step, stop_at);
+      drive_scheduler(transport, scheduler, writer, started_unix, stop_requests, on_step, stop_at, &combined);
   if (progress) progress->finish(scheduler, unix_now() - started_unix);
   writer.write_model(scheduler.model_snapshot());
+  if (!prepared.job.reductions.empty()) {
+    // --force may rerun subtasks whose earlier contributions are already in: start over then.
+    const bool keep_earlier = resume && !options.force;
+    writer.write_reductions(
+        merge_reductions(prepared.job.reductions, keep_earlier ? resume->reductions : std::vector<ReductionValue>{},
+                         combined));
+  }
   const double finished_unix = unix_now();
   int code = print_summary(std::cout, std::cerr, prepared, scheduler, finished_unix - run_began, options.quiet);
   if (outcome != DriveOutcome::finished) {
@@ -163,6 +244,7 @@ int run_in_process(const RunOptions& options) {
   PreparedJob prepared = prepare_job(options);
   const auto gpus = device::visible_gpus();
   const int workers = options.workers > 0 ? options.workers : std::max<int>(1, static_cast<int>(gpus.size()));
+  check_gang_width(prepared, workers);
   std::vector<worker::WorkerConfig> configs;
   for (int i = 0; i < workers; ++i) {
     configs.push_back(worker_config(i + 1, i, device::bind_worker(i, gpus, host_name()), options));
@@ -175,6 +257,13 @@ int run_in_process(const RunOptions& options) {
   if (!options.child_guard_exe.empty()) worker::start_child_guard(options.child_guard_exe);
   if (!options.quiet) print_start_line(std::cout, prepared, workers, "threads");
 
+  if (needs_collectives(prepared)) {
+    auto collectives = comm::make_thread_collectives(workers);
+    for (int i = 0; i < workers; ++i) {
+      configs[i].reductions = prepared.job.reductions;
+      configs[i].collectives = std::move(collectives[i]);
+    }
+  }
   comm::InProcessHub hub(workers + 1);
   std::vector<std::jthread> threads;
   for (auto& config : configs) {
@@ -211,17 +300,22 @@ int agree_on_status(int status) {
   return worst;
 }
 
-// Index of this worker among the worker ranks on its node (rank 0, the scheduler, is not one).
-int local_worker_index(int rank) {
-  MPI_Comm workers = MPI_COMM_NULL, node = MPI_COMM_NULL;
+// The worker ranks (rank 0, the scheduler, is not one): MPI_COMM_NULL on rank 0. The caller frees it.
+MPI_Comm split_workers(int rank) {
+  MPI_Comm workers = MPI_COMM_NULL;
   comm::check_mpi(MPI_Comm_split(MPI_COMM_WORLD, rank == 0 ? MPI_UNDEFINED : 1, rank, &workers), "MPI_Comm_split");
+  return workers;
+}
+
+// Index of this worker among the worker ranks on its node; -1 on rank 0.
+int local_worker_index(MPI_Comm workers, int rank) {
   if (workers == MPI_COMM_NULL) return -1;
+  MPI_Comm node = MPI_COMM_NULL;
   comm::check_mpi(MPI_Comm_split_type(workers, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node),
                   "MPI_Comm_split_type");
   int local = 0;
   MPI_Comm_rank(node, &local);
   MPI_Comm_free(&node);
-  MPI_Comm_free(&workers);
   return local;
 }
 
@@ -231,7 +325,8 @@ int status_of(const std::exception& e) {
 }
 
 int run_mpi_rank(const RunOptions& options, int rank, int size) {
-  const int local = local_worker_index(rank);
+  MPI_Comm workers = split_workers(rank);
+  const int local = local_worker_index(workers, rank);
   double started_unix = unix_now();
   int status = kExitOk;
   PreparedJob prepared;
@@ -241,6 +336,7 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
   try {
     if (rank == 0) {
       prepared = prepare_job(options);
+      check_gang_width(prepared, size - 1);
       writer = create_writer(prepared, started_unix, "mpi", options.force, resume);
       if (resume) started_unix = resume->old_job.started_unix;
     } else {
@@ -250,6 +346,19 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
     status = status_of(e);
   }
   status = agree_on_status(status);
+  std::string setup = rank == 0 && status == kExitOk ? job_setup_text(prepared) : std::string();
+  if (status == kExitOk) {
+    broadcast_text(setup, rank);
+    try {
+      if (rank != 0 && apply_job_setup(setup, config)) {
+        config.collectives = worker_collectives(workers, *config.device);
+      }
+    } catch (const std::exception& e) {
+      status = status_of(e);
+    }
+    status = agree_on_status(status);
+  }
+  if (workers != MPI_COMM_NULL) MPI_Comm_free(&workers);  // the collectives keep their own duplicate
   if (status != kExitOk) {
     if (writer && !resume) {  // a start-up that failed elsewhere leaves no file behind to block a rerun
       writer.reset();

@@ -20,7 +20,8 @@ std::chrono::milliseconds until(double now, double at) {
 
 DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
                              double job_start_unix, const std::function<int()>& stop_requests,
-                             const std::function<void(double now)>& on_step, std::optional<double> stop_at) {
+                             const std::function<void(double now)>& on_step, std::optional<double> stop_at,
+                             std::vector<ReductionValue>* reductions) {
   const double deadline = stop_at.value_or(std::numeric_limits<double>::infinity());
   auto requests = [&] { return stop_requests ? stop_requests() : 0; };
   double now = worker::seconds_since(job_start_unix);
@@ -35,6 +36,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
       scheduler.on_retract_ack(envelope.from, *ack, now);
     } else if (const auto* telemetry = std::get_if<comm::WorkerTelemetry>(&envelope.message)) {
       writer.add_telemetry(telemetry->samples);  // the scheduler has no use for them
+    } else if (auto* combined = std::get_if<comm::ReductionResult>(&envelope.message)) {
+      if (reductions) reductions->insert(reductions->end(), combined->values.begin(), combined->values.end());
     } else if (std::holds_alternative<comm::WorkerBye>(envelope.message)) {
       ++byes;
     }

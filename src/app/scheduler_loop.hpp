@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "comm/transport.hpp"
 #include "io/results_writer.hpp"
@@ -23,10 +24,12 @@ enum class DriveOutcome {
 /// empty) is polled at least every 100 ms: 1 stops the run (no new subtasks, Shutdown to the
 /// workers, wait for their goodbyes), 2 or more returns at once. `on_step` (may be empty) is
 /// called with the time after every step (at least every 100 ms): the progress line. At `stop_at`
-/// (seconds since job start, if set) the run stops as at a stop request.
+/// (seconds since job start, if set) the run stops as at a stop request. The job's reductions,
+/// combined by the workers at Shutdown, are appended to `reductions` (when given).
 DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& scheduler, io::ResultsWriter& writer,
                              double job_start_unix, const std::function<int()>& stop_requests = {},
                              const std::function<void(double now)>& on_step = {},
-                             std::optional<double> stop_at = std::nullopt);
+                             std::optional<double> stop_at = std::nullopt,
+                             std::vector<ReductionValue>* reductions = nullptr);
 
 }  // namespace fastgpu::app

@@ -12,11 +12,13 @@ class Encoder : public support::ByteEncoder<Encoder> {
  public:
   using ByteEncoder::put;
   void put(const LaunchSpec& l) { put(l.kernel), put(l.args), put(l.argv), put(l.env), put(l.cwd); }
-  void put(const TaskLaunch& t) { put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes); }
+  void put(const TaskLaunch& t) {
+    put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes), put(t.gang), put(t.gang_host);
+  }
   void put(const TaskStarted& s) { put(s.task), put(s.attempt), put(s.start); }
   void put(const TaskResult& r) {
     put(r.task), put(r.attempt), put(r.start), put(r.end), put(r.status), put(r.exit_code), put(r.signal);
-    put(r.error), put(r.stdout_tail), put(r.stderr_tail), put(r.metrics);
+    put(r.error), put(r.stdout_tail), put(r.stderr_tail), put(r.metrics), put(r.arrays);
   }
   void put(const WorkerHello& m) { put(m.worker); }
   void put(const AssignTasks& m) { put(m.tasks); }
@@ -28,6 +30,8 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const Shutdown&) {}
   void put(const WorkerBye&) {}
   void put(const WorkerTelemetry& m) { put(m.samples); }
+  void put(const ReductionValue& r) { put(r.name), put(r.op), put(r.values), put(r.weight), put(r.contributions); }
+  void put(const ReductionResult& m) { put(m.values); }
 };
 
 class Decoder : public support::ByteDecoder<Decoder> {
@@ -35,11 +39,13 @@ class Decoder : public support::ByteDecoder<Decoder> {
   explicit Decoder(std::string_view in) : ByteDecoder(in, "message") {}
   using ByteDecoder::get;
   void get(LaunchSpec& l) { get(l.kernel), get(l.args), get(l.argv), get(l.env), get(l.cwd); }
-  void get(TaskLaunch& t) { get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes); }
+  void get(TaskLaunch& t) {
+    get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes), get(t.gang), get(t.gang_host);
+  }
   void get(TaskStarted& s) { get(s.task), get(s.attempt), get(s.start); }
   void get(TaskResult& r) {
     get(r.task), get(r.attempt), get(r.start), get(r.end), get(r.status), get(r.exit_code), get(r.signal);
-    get(r.error), get(r.stdout_tail), get(r.stderr_tail), get(r.metrics);
+    get(r.error), get(r.stdout_tail), get(r.stderr_tail), get(r.metrics), get(r.arrays);
   }
   void get(WorkerHello& m) { get(m.worker); }
   void get(AssignTasks& m) { get(m.tasks); }
@@ -51,6 +57,8 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(Shutdown&) {}
   void get(WorkerBye&) {}
   void get(WorkerTelemetry& m) { get(m.samples); }
+  void get(ReductionValue& r) { get(r.name), get(r.op), get(r.values), get(r.weight), get(r.contributions); }
+  void get(ReductionResult& m) { get(m.values); }
 };
 
 template <std::size_t I = 0>

@@ -20,6 +20,10 @@ struct TaskLaunch {
   LaunchSpec launch;
   double timeout_s = 0;
   std::uint64_t tail_bytes = 0;
+  /// A multi-GPU subtask (`gpus = k`): the k worker ranks that run it together, in member order
+  /// (member 0 leads); each gets this same launch. Empty for a one-GPU subtask.
+  std::vector<std::int32_t> gang;
+  std::string gang_host;  ///< member 0's host: MASTER_ADDR for command subtasks
 };
 
 /// Worker -> scheduler, once at start: who and where it is.
@@ -50,6 +54,7 @@ struct TaskResult {
   std::string stdout_tail;
   std::string stderr_tail;
   std::vector<Metric> metrics;
+  std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays
 };
 
 /// Worker -> scheduler: what started and what finished since the last report (batched).
@@ -96,9 +101,15 @@ struct WorkerTelemetry {
   std::vector<TelemetrySample> samples;
 };
 
+/// Worker -> scheduler, from the first worker only, before its goodbye: the job's reductions
+/// combined over every worker's buffer (collectives at Shutdown), for /reductions.
+struct ReductionResult {
+  std::vector<ReductionValue> values;
+};
+
 // New alternatives go at the end: the index is the message's type on the wire.
 using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye, RetractTasks, RetractAck,
-                             CancelAttempt, WorkerTelemetry>;
+                             CancelAttempt, WorkerTelemetry, ReductionResult>;
 
 /// Serializes a message (little-endian host layout: ranks of one job share an architecture).
 std::string encode(const Message& message);

@@ -134,6 +134,17 @@ RowTypes metric_row_types() {
       .build();
 }
 
+RowTypes array_row_types() {
+  Datatype str = vlen_string_type();
+  return CompoundBuilder(sizeof(ArrayRow))
+      .add("attempt", offsetof(ArrayRow, attempt), H5T_NATIVE_INT64)
+      .add("task", offsetof(ArrayRow, task), H5T_NATIVE_INT64)
+      .add("name", offsetof(ArrayRow, name), str.get())
+      .add("index", offsetof(ArrayRow, index), H5T_NATIVE_INT64)
+      .add("value", offsetof(ArrayRow, value), H5T_NATIVE_DOUBLE)
+      .build();
+}
+
 RowTypes worker_row_types() {
   Datatype str = vlen_string_type();
   return CompoundBuilder(sizeof(WorkerRow))

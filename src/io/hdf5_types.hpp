@@ -49,6 +49,15 @@ struct MetricRow {
   double value;
 };
 
+/** @brief One value of an attempt's output array: long format, one row per element. */
+struct ArrayRow {
+  std::int64_t attempt;
+  std::int64_t task;
+  const char* name;
+  std::int64_t index;
+  double value;
+};
+
 struct WorkerRow {
   std::int32_t rank;
   const char* host;
@@ -115,6 +124,7 @@ RowTypes task_row_types();
 Datatype task_state_memory_type();
 RowTypes attempt_row_types();
 RowTypes metric_row_types();
+RowTypes array_row_types();
 RowTypes worker_row_types();
 RowTypes event_row_types();
 RowTypes telemetry_row_types();

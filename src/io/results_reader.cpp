@@ -1,6 +1,7 @@
 #include "io/results_reader.hpp"
 
 #include "io/model_table.hpp"
+#include "io/reductions_group.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -263,6 +264,13 @@ Results read_results(const std::filesystem::path& path) {
       }
       results.attempts[static_cast<std::size_t>(r.attempt)].metrics.push_back(Metric{text(r.name), r.value});
     }, "/outputs");
+    RowTypes array_types = array_row_types();  // absent in files from before kernel outputs: no rows
+    read_table<ArrayRow>(outputs.get(), "arrays", array_types.memory.get(), path, [&](const ArrayRow& r, std::size_t) {
+      if (r.attempt < 0 || static_cast<std::size_t>(r.attempt) >= results.attempts.size()) return;
+      auto& arrays = results.attempts[static_cast<std::size_t>(r.attempt)].arrays;
+      if (arrays.empty() || arrays.back().name != text(r.name) || r.index == 0) arrays.push_back({text(r.name), {}});
+      arrays.back().values.push_back(r.value);
+    }, "/outputs");
   }
   {
     RowTypes types = worker_row_types();
@@ -282,6 +290,7 @@ Results read_results(const std::filesystem::path& path) {
     read_table<TelemetryRow>(f, kTelemetry, types.memory.get(), path,
                              [&](const TelemetryRow& r, std::size_t) { results.telemetry.push_back(r); });
   }
+  results.reductions = h5::read_reductions_group(f, path);
   if (file.close() < 0) fail(path, "H5Fclose");
   check_consistency(results, path);
   return results;

@@ -1,5 +1,7 @@
 #include "io/results_writer.hpp"
 
+#include "io/reductions_group.hpp"
+
 #include "io/model_table.hpp"
 
 #include <algorithm>
@@ -99,6 +101,7 @@ std::size_t footprint(const AttemptRecord& a) {
   std::size_t bytes = sizeof(AttemptRecord) + a.host.size() + a.device.size() + a.error.size() +
                       a.stdout_tail.size() + a.stderr_tail.size();
   for (const Metric& m : a.metrics) bytes += sizeof(Metric) + m.name.size();
+  for (const OutputArray& o : a.arrays) bytes += sizeof(OutputArray) + o.name.size() + o.values.size() * sizeof(double);
   return bytes;
 }
 std::size_t footprint(const WorkerRecord& w) {
@@ -152,6 +155,7 @@ struct ResultsWriter::Impl {
   Table stdout_tails;
   Table stderr_tails;
   Table metrics;
+  Table arrays;
   Table workers;
   Table events;
   Table telemetry;
@@ -194,6 +198,7 @@ void ResultsWriter::Impl::write_pending() {
     std::vector<const char*> out;
     std::vector<const char*> err;
     std::vector<MetricRow> metric_rows;
+    std::vector<ArrayRow> array_rows;
     rows.reserve(n);
     out.reserve(n);
     err.reserve(n);
@@ -205,6 +210,11 @@ void ResultsWriter::Impl::write_pending() {
       const auto row = static_cast<std::int64_t>(attempts.rows + i);
       for (const Metric& m : a.metrics)
         metric_rows.push_back(MetricRow{row, a.task, m.name.c_str(), m.value});
+      for (const OutputArray& o : a.arrays) {
+        for (std::size_t k = 0; k < o.values.size(); ++k) {
+          array_rows.push_back(ArrayRow{row, a.task, o.name.c_str(), static_cast<std::int64_t>(k), o.values[k]});
+        }
+      }
     }
     // Written in this order, a reader of a file cut short by a crash finds attempts whose tails
     // or metrics are missing, never the reverse. A retry after a failure rewrites the same rows.
@@ -216,7 +226,10 @@ void ResultsWriter::Impl::write_pending() {
                 stderr_tails.rows, n, err.data(), path);
     append_rows(metrics.dataset.get(), metrics.name, metrics.memory_type.get(), metrics.rows,
                 metric_rows.size(), metric_rows.data(), path);
+    append_rows(arrays.dataset.get(), arrays.name, arrays.memory_type.get(), arrays.rows, array_rows.size(),
+                array_rows.data(), path);
     attempts.rows += n;
+    arrays.rows += array_rows.size();
     stdout_tails.rows += n;
     stderr_tails.rows += n;
     metrics.rows += metric_rows.size();
@@ -268,7 +281,7 @@ void ResultsWriter::Impl::write_pending() {
 }
 
 void ResultsWriter::Impl::close() {
-  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &workers, &events, &telemetry}) {
+  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &arrays, &workers, &events, &telemetry}) {
     table->dataset.reset();
   }
   job.reset();
@@ -349,6 +362,8 @@ std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path
                                     "row i: the last bytes of the stderr of /attempts row i", path);
     impl->metrics = make_table(file, kMetrics, metric_row_types(), 0, kChunkRows,
                                "FASTGPU_METRIC lines; attempt = row in /attempts", path);
+    impl->arrays = make_table(file, kArrays, array_row_types(), 0, kChunkRows,
+                              "kernel output arrays, one row per element; attempt = row in /attempts", path);
     impl->workers =
         make_table(file, kWorkers, worker_row_types(), 0, kWorkerChunkRows, "one row per worker rank", path);
     impl->events = make_table(file, kEvents, event_row_types(), 0, kChunkRows,
@@ -473,6 +488,12 @@ void ResultsWriter::write_model(const CostModelSnapshot& model) {
     impl_->journal->sync();
   }
   h5::write_model_group(impl_->file.get(), model, impl_->path);
+}
+
+void ResultsWriter::write_reductions(const std::vector<ReductionValue>& reductions) {
+  impl_->require_open();
+  ErrorSilencer silencer;
+  h5::write_reductions_group(impl_->file.get(), reductions, impl_->path);
 }
 
 void ResultsWriter::finish(const std::string& status, const std::string& finished_iso) {

@@ -56,6 +56,8 @@ class ResultsWriter final : public ResultsSink {
   void flush();
   /** @brief Flushes, then moves the file and its journal to @p to (same filesystem). */
   void rename(const std::filesystem::path& to);
+  /** @brief Writes /reductions (the job's combined [[reduce]] values), replacing earlier ones. */
+  void write_reductions(const std::vector<ReductionValue>& reductions);
   /** @brief Replaces /model with the cost model's parameters (reusable by --history). */
   void write_model(const CostModelSnapshot& model);
   /** @brief Sets the /job `status` and `finished` attributes, flushes and closes the file. */

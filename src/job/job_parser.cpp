@@ -62,6 +62,8 @@ JobSpec parse_job(std::string_view text, const std::string& source_path) {
   if (sweep_node != nullptr) job.sweep = job::parse_sweep_table(reader, reader.table_value(*sweep_node, "sweep"));
   if (tasks_node != nullptr) job.tasks = job::parse_task_list(reader, *tasks_node);
 
+  if (const toml::node* reduce_node = root.get("reduce")) job.reductions = job::parse_reductions(reader, *reduce_node);
+  job::check_reduce_arg(reader, root, job);
   job::check_placeholders(reader, uses, job);
   return job;
 }

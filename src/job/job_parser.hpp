@@ -26,8 +26,8 @@ inline constexpr std::int64_t kMaxRetries = 1000;
 inline constexpr std::int64_t kMaxOutputTail = std::int64_t{64} << 20;
 
 /// The keys allowed in each table.
-inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks"};
-inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir", "gpu_hour_price"};
+inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks", "reduce"};
+inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir", "gpu_hour_price", "plugin"};
 inline const std::vector<std::string> kTaskKeys = {"command", "kernel",  "args",    "env",        "cwd",
                                                    "gpus",    "cost",    "timeout", "retries", "output_tail"};
 inline const std::vector<std::string> kTaskEntryKeys = {"name", "params"};
@@ -46,6 +46,13 @@ struct TemplateUse {
 };
 
 void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec& job);
+
+/// The [[reduce]] list: names unique, op one of sum/min/max/mean, size 1..2^24.
+std::vector<ReductionSpec> parse_reductions(const TomlReader& reader, const toml::node& node);
+
+/// A kernel's `reduce` arg (montecarlo's, a plugin's) must name a declared [[reduce]] unless it
+/// has a placeholder.
+void check_reduce_arg(const TomlReader& reader, const toml::table& root, const JobSpec& job);
 
 /// Fills `task`; returns its template strings in file order. Template syntax is checked here.
 std::vector<TemplateUse> parse_task_table(const TomlReader& reader, const toml::table& table, TaskTemplate& task);

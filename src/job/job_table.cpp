@@ -1,8 +1,9 @@
-// The [job] table: name, output, output_dir, gpu_hour_price.
+// The [job] table: name, output, output_dir, gpu_hour_price, plugin.
 #include <algorithm>
 #include <cmath>
 
 #include "job/job_parser.hpp"
+#include "job/plugin_loader.hpp"
 
 namespace fastgpu::job {
 
@@ -13,6 +14,23 @@ bool is_job_name(std::string_view name) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
            c == '-';
   });
+}
+
+/// Loads one `plugin` value (a string at `node`) now, so the [task] after it can name its kernels.
+void load_plugin_value(const TomlReader& reader, const toml::node& node, JobSpec& job) {
+  const std::string& plugin = reader.string_value(node, "plugin");
+  if (plugin.empty()) reader.fail(reader.at(node), "'plugin' must not be empty (the path of a shared library)");
+  const std::filesystem::path path = resolve_plugin_path(plugin, job.source_path);
+  std::filesystem::path loaded;
+  try {
+    loaded = load_plugin(path);
+  } catch (const PluginLoadError& error) {
+    const std::string resolved = path.string() == plugin ? "" : " (" + path.string() + ")";
+    reader.fail(reader.at(node), "cannot load plugin '" + plugin + "'" + resolved + ": " + error.what());
+  }
+  if (std::find(job.plugins.begin(), job.plugins.end(), loaded.string()) == job.plugins.end()) {
+    job.plugins.push_back(loaded.string());
+  }
 }
 
 }  // namespace
@@ -50,6 +68,22 @@ void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec
       reader.fail(reader.at(*price), "'gpu_hour_price' must be a finite number, zero or more");
     }
     job.gpu_hour_price = value;
+  }
+  if (const toml::node* plugin = table.get("plugin")) {
+    if (const toml::array* list = plugin->as_array()) {
+      for (const toml::node& entry : *list) {
+        if (!entry.is_string()) {
+          reader.fail(reader.at(entry), "'plugin' entries must be strings (paths of shared libraries), not " +
+                                            type_phrase(entry));
+        }
+      }
+      for (const toml::node& entry : *list) load_plugin_value(reader, entry, job);
+    } else if (plugin->is_string()) {
+      load_plugin_value(reader, *plugin, job);
+    } else {
+      reader.fail(reader.at(*plugin), "'plugin' must be a string or an array of strings (paths of shared "
+                                      "libraries, relative to the job file), not " + type_phrase(*plugin));
+    }
   }
 }
 

@@ -1,39 +1,30 @@
 // The built-in kernels a job file may name (`[task] kernel = "sleep"`) and the args each takes.
 // One registry, read by the job parser (names, did-you-mean, arg checks) and by the workers
-// (run-time arg checks); a new kernel registers here and implements itself in src/worker or
-// src/kernels.
+// (run-time arg checks). A built-in kernel lists its args here and implements itself in
+// src/worker (synthetic ones) or src/kernels; a plugin's kernels arrive through kernel_registry().
 #pragma once
 
-#include <limits>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fastgpu/kernel.hpp"
+
 namespace fastgpu::job {
 
-enum class KernelArgType { number, integer, boolean, string };
+using fastgpu::KernelArgSpec;
+using fastgpu::KernelArgType;
+using fastgpu::KernelSpec;
 
-struct KernelArgSpec {
-  std::string name;
-  KernelArgType type = KernelArgType::string;
-  bool required = false;
-  /// number and integer: the smallest value allowed.
-  double minimum = -std::numeric_limits<double>::infinity();
-  std::string help;     ///< what it means, for messages and docs: "how long it sleeps, in seconds"
-  std::string example;  ///< a value to show in messages: "1"
-};
+/// Every kernel there is, in the order they are listed to users: the built-in ones, then those
+/// plugins registered (a deque: adding one keeps pointers to the others valid).
+const std::deque<KernelSpec>& known_kernels();
 
-struct KernelSpec {
-  std::string name;
-  std::string help;  ///< one line: "waits, without using the CPU"
-  std::vector<KernelArgSpec> args;
-
-  const KernelArgSpec* find_arg(std::string_view arg) const;
-};
-
-/// Every kernel there is, in the order they are listed to users.
-const std::vector<KernelSpec>& known_kernels();
+/// The registry plugins add their kernels to (FASTGPU_PLUGIN in include/fastgpu/kernel.hpp).
+/// Not thread-safe: plugins load while the job file is read, before any worker starts.
+fastgpu::KernelRegistry& kernel_registry();
 
 /// The kernel called `name`, or nullptr.
 const KernelSpec* find_kernel(std::string_view name);

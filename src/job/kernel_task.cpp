@@ -11,7 +11,7 @@ namespace fastgpu::job {
 
 namespace {
 
-std::vector<std::string> names_of(const std::vector<KernelSpec>& kernels) {
+std::vector<std::string> names_of(const std::deque<KernelSpec>& kernels) {
   std::vector<std::string> names;
   for (const KernelSpec& kernel : kernels) names.push_back(kernel.name);
   return names;

@@ -160,6 +160,14 @@ void Scheduler::enqueue(std::uint32_t task) {
   } else {
     key = (state.failures > 0 ? kRetryKey : 0) + arrivals_++;
   }
+  if (is_gang(subtasks_[task])) {
+    if (config_.expected_workers > 0 && subtasks_[task].gpus > config_.expected_workers) {
+      too_big_.push_back(task);
+    } else {
+      gangs_.emplace(key, task);
+    }
+    return;
+  }
   // pending_ may have been cleared wholesale (hold_all): then the sums start again too.
   if (pending_.empty()) {
     std::fill(pending_count_.begin(), pending_count_.end(), 0.0);
@@ -206,7 +214,9 @@ double Scheduler::ready_time(const WorkerState& worker, double now) const {
   }
   for (const auto& ref : worker.queue) {
     for (const auto& live : states_[ref.task].live) {
-      if (live.attempt == ref.attempt && live.phase == Phase::queued) ready += predict(worker, ref.task);
+      // A gang is running once any member started it; the others still have it ahead of them.
+      const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);
+      if (live.attempt == ref.attempt && ahead) ready += predict(worker, ref.task);
     }
   }
   return ready;
@@ -413,7 +423,13 @@ void Scheduler::split_static() {
   for (const auto& [rank, worker] : workers_) {
     auto& block = own_[rank];
     for (std::size_t task = k * n / w; task < (k + 1) * n / w; ++task) {
-      if (records_[task].status != TaskStatus::done) block.push_back(static_cast<std::uint32_t>(task));  // resume
+      if (records_[task].status == TaskStatus::done) continue;  // resume
+      // A gang needs several workers, not one block: placed as the other policies do.
+      if (is_gang(subtasks_[task])) {
+        enqueue(static_cast<std::uint32_t>(task));
+      } else {
+        block.push_back(static_cast<std::uint32_t>(task));
+      }
     }
     ++k;
   }
@@ -464,6 +480,7 @@ void Scheduler::place(double now) {
   if (round_ - bounds_round_ >= std::max<std::uint64_t>(kBoundsRounds, workers_.size() / 8)) refresh_bounds();
 
   std::map<int, comm::AssignTasks> batches;
+  place_gangs(now, batches);
   // Nothing to take (cost, greedy): no worker can be given anything this round.
   const bool nothing_to_take = config_.policy != Policy::static_ && pending_.empty();
   if (!nothing_to_take) {
@@ -533,7 +550,7 @@ void Scheduler::place(double now) {
       }
     }
   }
-  const bool nothing_queued = pending_.empty() && std::all_of(own_.begin(), own_.end(), [](const auto& block) {
+  const bool nothing_queued = pending_.empty() && gangs_.empty() && std::all_of(own_.begin(), own_.end(), [](const auto& block) {
                                 return block.second.empty();
                               });
   if (config_.policy == Policy::cost && config_.speculation && nothing_queued) speculate(now, batches);

@@ -29,15 +29,16 @@ void Scheduler::rebalance(double now) {
     WorkerState& late = workers_.at(late_rank);
     WorkerState& early = workers_.at(early_rank);
 
-    // The last attempt in the late worker's queue that may move: queued, not a speculative copy
-    // nor a calibration run, and not moved in the last few rounds (hysteresis: no ping-pong; but
+    // The last attempt in the late worker's queue that may move: queued, not a gang (its members
+    // must keep it in the same order relative to other gangs), a speculative copy nor a
+    // calibration run, and not moved in the last few rounds (hysteresis: no ping-pong; but
     // an attempt moved behind a subtask that then overran its prediction can still be rescued).
     LiveAttempt* candidate = nullptr;
     std::uint32_t task = 0;
     const double cooldown = 4 * rebalance_interval();
     for (auto ref = late.queue.rbegin(); ref != late.queue.rend() && !candidate; ++ref) {
       LiveAttempt* live = find_live(ref->task, ref->attempt);
-      if (live && live->phase == Phase::queued && !live->speculative && !live->calibration &&
+      if (live && live->phase == Phase::queued && !live->gang && !live->speculative && !live->calibration &&
           now - live->moved_at >= cooldown) {
         candidate = live;
         task = ref->task;

@@ -159,6 +159,9 @@ double Scheduler::predicted_remaining_s(double now) const {
   for (const auto& [key, task] : pending_) {
     total += model_.predict(-1, states_[task].class_id, subtasks_[task].cost).seconds;
   }
+  for (const auto& [key, task] : gangs_) {
+    total += subtasks_[task].gpus * model_.predict(-1, states_[task].class_id, subtasks_[task].cost).seconds;
+  }
   for (const auto& [rank, block] : own_) {
     for (auto task : block) total += model_.predict(rank, states_[task].class_id, subtasks_[task].cost).seconds;
   }
@@ -206,7 +209,7 @@ void Scheduler::on_started(WorkerState& worker, const comm::TaskStarted& started
   TaskRecord& record = records_[started.task];
   if (record.status == TaskStatus::pending) {
     record.status = TaskStatus::running;
-    record.worker = worker.info.rank;
+    record.worker = live->gang ? live->worker : worker.info.rank;  // a gang's lead
     record.start = started.start;
     update(started.task);
   }
@@ -216,6 +219,14 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   if (result.task >= states_.size()) return;
   forget(worker, {result.task, result.attempt});
   wake(worker.info.rank);
+  if (is_gang(subtasks_[result.task])) {
+    on_gang_member_finished(worker, result, now);
+  } else {
+    settle(worker, result, now);
+  }
+}
+
+void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, double now) {
   TaskState& state = states_[result.task];
   auto live_it = std::find_if(state.live.begin(), state.live.end(),
                               [&](const LiveAttempt& a) { return a.attempt == result.attempt; });
@@ -249,6 +260,7 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
   attempt.stdout_tail = result.stdout_tail;
   attempt.stderr_tail = result.stderr_tail;
   attempt.metrics = result.metrics;
+  attempt.arrays = result.arrays;
   sink_.add_attempt(attempt);
   if (settled) return;  // a late copy or a duplicate: recorded, decides nothing
 
@@ -264,7 +276,9 @@ void Scheduler::on_finished(WorkerState& worker, const comm::TaskResult& result,
     if (state.live.empty()) record.status = TaskStatus::pending;
   } else if (result.status == AttemptStatus::done) {
     const bool speed_was_known = model_.speed_known(worker.info.rank, kCalibrationRuns);
-    model_.observe(worker.info.rank, state.class_id, subtask.cost, result.end - result.start);
+    // Not a gang: its time is the slowest member's plus their communication, no sample of one
+    // worker's speed.
+    if (!is_gang(subtask)) model_.observe(worker.info.rank, state.class_id, subtask.cost, result.end - result.start);
     if (config_.policy == Policy::cost && !speed_was_known && model_.speed_known(worker.info.rank, kCalibrationRuns)) {
       sink_.add_event({now, "calibrated", -1, -1, worker.info.rank,
                        "speed factor " + std::to_string(model_.factor(worker.info.rank)) + " after " +
@@ -314,10 +328,16 @@ void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::v
       const auto here = it++;
       if (here->second == task) unqueue(here);
     }
+    std::erase_if(gangs_, [&](const auto& entry) { return entry.second == task; });
+    std::erase(too_big_, task);
   }
 }
 
-void Scheduler::hold_all() { pending_.clear(); }
+void Scheduler::hold_all() {
+  pending_.clear();
+  gangs_.clear();
+  too_big_.clear();
+}
 
 void Scheduler::release(const std::vector<std::uint32_t>& tasks, double now) {
   for (const std::uint32_t task : tasks) {

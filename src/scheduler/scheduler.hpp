@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -122,6 +123,17 @@ class Scheduler {
  private:
   enum class Phase { queued, retracting, running, cancelling };
 
+  /// A multi-GPU attempt (gang.cpp): the same launch queued on `members`, which start it together
+  /// and each report their own result; the attempt is recorded once, when all have reported.
+  struct Gang {
+    std::vector<int> members;    ///< member order: members[0] leads (LiveAttempt::worker)
+    std::vector<bool> reported;  ///< by member index
+    int left = 0;                ///< members yet to report
+    bool failed = false;         ///< a member reported a non-done status: `result` is that one's
+    comm::TaskResult result;     ///< the first non-done member result, else the lead's
+    double latest_start = 0, latest_end = 0;
+  };
+
   struct LiveAttempt {
     std::int32_t attempt = 0;
     int worker = -1;
@@ -133,6 +145,9 @@ class Scheduler {
     bool speculative = false;
     bool calibration = false;  ///< placed to learn the worker's speed (never moved)
     int retract_to = -1;  ///< Phase::retracting: the worker it moves to
+    /// Set for a multi-GPU attempt (shared: LiveAttempt is copied). Never retracted nor copied:
+    /// gangs must keep one relative order on every worker they share, or their members deadlock.
+    std::shared_ptr<Gang> gang;
   };
   struct TaskState {
     int class_id = 0;
@@ -203,10 +218,23 @@ class Scheduler {
   // speculation.cpp
   void speculate(double now, std::map<int, comm::AssignTasks>& batches);
 
+  // gang.cpp: multi-GPU subtasks (Subtask::gpus > 1)
+  static bool is_gang(const Subtask& subtask) { return subtask.gpus > 1; }
+  /// Places the gangs whose turn it is (nothing single-GPU before them in the order of pending work).
+  void place_gangs(double now, std::map<int, comm::AssignTasks>& batches);
+  /// The k workers for a gang: k on one host when a host has k, those predicted ready first.
+  std::vector<int> pick_gang(int k, double now);
+  /// A gang subtask that needs more GPUs than the run will have: failed for good.
+  void fail_too_big(std::uint32_t task, double now);
+  /// One member's result; the attempt is settled when the last member reports.
+  void on_gang_member_finished(WorkerState& member, const comm::TaskResult& result, double now);
+
   // scheduler.cpp
   comm::TaskLaunch make_launch(std::uint32_t task, std::int32_t attempt) const;
   void on_started(WorkerState& worker, const comm::TaskStarted& started);
   void on_finished(WorkerState& worker, const comm::TaskResult& result, double now);
+  /// Records a whole attempt's result (a gang's combined one on its lead) and decides what next.
+  void settle(WorkerState& worker, const comm::TaskResult& result, double now);
   void forget(WorkerState& worker, const comm::AttemptRef& ref);
   LiveAttempt* find_live(std::uint32_t task, std::int32_t attempt);
   void update(std::uint32_t task);
@@ -227,6 +255,12 @@ class Scheduler {
   /// By class: how many subtasks pending_ holds and the sum of their costs (the work they are
   /// predicted to take follows from the class line at any time).
   std::vector<double> pending_count_, pending_cost_;
+  /// Gang subtasks waiting for workers, keyed as in pending_ (and kept out of it: no worker takes
+  /// one alone).
+  std::set<std::pair<double, std::uint32_t>> gangs_;
+  /// Gang subtasks needing more GPUs than config_.expected_workers: failed at the next placement
+  /// (not at enqueue: resume_from may still take over their rows).
+  std::vector<std::uint32_t> too_big_;
   std::uint64_t round_ = 1;         ///< placement round (for the caches)
   std::uint64_t projected_round_ = 0;
   double projected_end_ = 0;

@@ -27,7 +27,9 @@ void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches)
   for (const auto& [other_rank, other] : workers_) {
     if (!other.running) continue;
     const auto ref = *other.running;
-    if (states_[ref.task].copied) continue;
+    // A gang is never copied: a copy would need a second set of members, and could be queued on
+    // them in another order relative to other gangs than the original (a deadlock).
+    if (states_[ref.task].copied || is_gang(subtasks_[ref.task])) continue;
     const LiveAttempt* live = find_live(ref.task, ref.attempt);
     if (!live || live->phase != Phase::running) continue;
     candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other_rank, ref.task});

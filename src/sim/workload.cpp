@@ -259,6 +259,11 @@ Workload load_job_workload(const std::string& path, const JobWorkloadOptions& op
   const std::string& kernel = out.job.task.kernel;
   const bool timed_kernel = kernel == "sleep" || kernel == "spin";
   for (const auto& subtask : out.subtasks) {
+    // The virtual workers run one subtask at a time each and know nothing of gangs.
+    if (subtask.gpus > 1) {
+      throw UsageError("simulate does not model multi-GPU subtasks yet (gpus = " + std::to_string(subtask.gpus) +
+                       " in " + path + ")");
+    }
     double seconds = subtask.cost * options.cost_unit_s;
     if (kernel == "noop") {
       seconds = 0;

@@ -42,6 +42,7 @@ class ByteEncoder {
     self().put(pair.second);
   }
   void put(const Metric& m) { put(m.name), put(m.value); }
+  void put(const OutputArray& a) { put(a.name), put(a.values); }
   void put(const WorkerRecord& w) {
     put(w.rank), put(w.host), put(w.local_rank), put(w.device), put(w.gpu_name), put(w.gpu_uuid);
   }
@@ -87,6 +88,7 @@ class ByteDecoder {
     self().get(pair.second);
   }
   void get(Metric& m) { get(m.name), get(m.value); }
+  void get(OutputArray& a) { get(a.name), get(a.values); }
   void get(WorkerRecord& w) {
     get(w.rank), get(w.host), get(w.local_rank), get(w.device), get(w.gpu_name), get(w.gpu_uuid);
   }

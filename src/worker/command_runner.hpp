@@ -31,6 +31,7 @@ struct CommandResult {
   std::string stdout_tail;
   std::string stderr_tail;
   std::vector<Metric> metrics;  ///< from stdout lines "FASTGPU_METRIC name=value", in order
+  std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays (none for a command)
   double duration_s = 0;
 };
 

@@ -5,8 +5,12 @@
 #include <deque>
 #include <optional>
 
+#include "device/device_factory.hpp"
+#include "worker/kernel_attempt.hpp"
 #include "worker/running_attempt.hpp"
+#include "worker/synthetic_kernels.hpp"
 #include "worker/telemetry.hpp"
+#include "worker/worker_reductions.hpp"
 
 namespace fastgpu::worker {
 namespace {
@@ -19,7 +23,13 @@ constexpr std::chrono::milliseconds kTelemetryBatch(1000);
 
 class Worker {
  public:
-  Worker(comm::Transport& transport, const WorkerConfig& config) : transport_(transport), config_(config) {}
+  Worker(comm::Transport& transport, const WorkerConfig& config)
+      : transport_(transport), config_(config), device_(config.device ? config.device : device::make_cpu_device()) {
+    if (!config_.reductions.empty()) reductions_.emplace(*device_, config_.reductions);
+    services_.device = device_.get();
+    services_.reductions = reductions_ ? &*reductions_ : nullptr;
+    services_.stop_requested = [this] { return stop_requested_while_running(); };
+  }
 
   bool run() {
     transport_.send(0, comm::WorkerHello{config_.self});
@@ -43,6 +53,7 @@ class Worker {
     }
     stop_current();
     send_report();
+    combine_reductions();
     if (telemetry_) telemetry_->stop();
     send_telemetry(true);
     transport_.send(0, comm::WorkerBye{});
@@ -84,7 +95,26 @@ class Worker {
     options.kill_grace_s = config_.kill_grace_s;
     options.extra_env = config_.env;
     const double start = seconds_since(config_.job_start_unix);
-    auto attempt = start_attempt(launch.launch, options, config_.kernels);
+    std::unique_ptr<RunningAttempt> attempt;
+    if (launch.gang.size() > 1) add_gang_env(launch, options.extra_env);
+    if (auto kernel = make_compute_kernel(launch.launch.kernel)) {
+      cancel_current_ = false;
+      KernelServices services = services_;
+      try {
+        if (launch.gang.size() > 1) {
+          gang_ = join_gang(launch);  // waits for the other members to reach this subtask
+          services.communicator = gang_.get();
+        }
+        attempt = start_kernel_attempt(std::move(kernel), launch.launch, launch.task, launch.attempt, options, services);
+      } catch (const std::exception& e) {
+        CommandResult failed;
+        failed.status = AttemptStatus::failed;
+        failed.error = std::string("could not join the subtask's other GPUs: ") + e.what();
+        attempt = finished_attempt(std::move(failed));
+      }
+    } else {
+      attempt = start_attempt(launch.launch, options, config_.kernels);
+    }
     report_.started.push_back({launch.task, launch.attempt, start});
     current_.emplace(Current{std::move(launch), start, std::move(attempt)});
   }
@@ -103,8 +133,10 @@ class Worker {
     out.stdout_tail = result.stdout_tail;
     out.stderr_tail = result.stderr_tail;
     out.metrics = result.metrics;
+    out.arrays = result.arrays;
     report_.finished.push_back(std::move(out));
     current_.reset();
+    gang_.reset();
     // Start the next queued attempt before reporting, so the GPU does not wait on the network.
     start_next_if_idle();
   }
@@ -125,20 +157,78 @@ class Worker {
     if (!batch.samples.empty()) transport_.send(0, batch);
   }
 
+  // The communicator of a multi-GPU kernel subtask: a subgroup of the workers' collectives that
+  // only its members make (collectives rank = worker rank - 1), tagged by the attempt so that
+  // gangs forming at the same time do not meet each other's members.
+  std::unique_ptr<comm::Collectives> join_gang(const comm::TaskLaunch& launch) {
+    if (!config_.collectives) throw Error("a multi-GPU subtask needs the workers' collectives, and this worker has none");
+    std::vector<int> members;
+    for (std::int32_t rank : launch.gang) members.push_back(rank - 1);
+    constexpr int kTags = 30000;  // MPI guarantees tags up to 32767
+    const int tag = static_cast<int>((static_cast<std::uint64_t>(launch.task) * 64 + launch.attempt) % kTags) + 1;
+    return config_.collectives->subgroup(members, tag);
+  }
+
+  // A multi-GPU command subtask: one process per member, with the variables torchrun sets, so a
+  // PyTorch DDP script runs unchanged. Each process sees only its own GPU (CUDA_VISIBLE_DEVICES),
+  // so its LOCAL_RANK is 0: `cuda:LOCAL_RANK` is that GPU.
+  void add_gang_env(const comm::TaskLaunch& launch, std::vector<std::pair<std::string, std::string>>& env) const {
+    const auto self = std::find(launch.gang.begin(), launch.gang.end(), config_.self.rank);
+    const auto rank = self - launch.gang.begin();
+    constexpr int kFirstPort = 29500, kPorts = 20000;
+    const auto port = kFirstPort + static_cast<int>((static_cast<std::uint64_t>(launch.task) * 64 + launch.attempt) % kPorts);
+    env.emplace_back("RANK", std::to_string(rank));
+    env.emplace_back("WORLD_SIZE", std::to_string(launch.gang.size()));
+    env.emplace_back("LOCAL_RANK", "0");
+    env.emplace_back("LOCAL_WORLD_SIZE", "1");
+    env.emplace_back("MASTER_ADDR", launch.gang_host);
+    env.emplace_back("MASTER_PORT", std::to_string(port));
+  }
+
+  // At Shutdown: every worker takes part (the collectives need all); the first one reports.
+  void combine_reductions() {
+    if (!reductions_) return;
+    if (!config_.collectives) throw Error("the job has reductions but this worker has no collectives to combine them");
+    std::vector<ReductionValue> values = reductions_->combine(*config_.collectives);
+    if (config_.collectives->rank() == 0) transport_.send(0, comm::ReductionResult{std::move(values)});
+  }
+
+  // Called by a running kernel (through Context::stop_requested): reads the messages that came
+  // meanwhile, keeping them for the loop, and says whether they ask this attempt to stop.
+  bool stop_requested_while_running() {
+    while (auto envelope = transport_.receive(std::chrono::milliseconds(0))) {
+      if (std::holds_alternative<comm::Shutdown>(envelope->message)) shutdown_read_ = true;
+      const auto* cancel = std::get_if<comm::CancelAttempt>(&envelope->message);
+      if (cancel && is_current(cancel->attempt)) cancel_current_ = true;
+      deferred_.push_back(std::move(*envelope));
+    }
+    return shutdown_read_ || cancel_current_ || (config_.stop_requests && config_.stop_requests() > 0);
+  }
+
   void drain_messages(std::chrono::milliseconds first_wait) {
+    while (!deferred_.empty() && !stopping_) {
+      comm::Envelope envelope = std::move(deferred_.front());
+      deferred_.pop_front();
+      handle(envelope);
+    }
+    if (stopping_) return;
     auto wait = first_wait;
     while (auto envelope = transport_.receive(wait)) {
       wait = std::chrono::milliseconds(0);
-      if (auto* assign = std::get_if<comm::AssignTasks>(&envelope->message)) {
-        for (auto& task : assign->tasks) queue_.push_back(std::move(task));
-      } else if (auto* retract = std::get_if<comm::RetractTasks>(&envelope->message)) {
-        give_back(*retract);
-      } else if (auto* cancel = std::get_if<comm::CancelAttempt>(&envelope->message)) {
-        cancel_attempt(cancel->attempt);
-      } else if (std::holds_alternative<comm::Shutdown>(envelope->message)) {
-        stopping_ = true;
-        return;
-      }
+      handle(*envelope);
+      if (stopping_) return;
+    }
+  }
+
+  void handle(comm::Envelope& envelope) {
+    if (auto* assign = std::get_if<comm::AssignTasks>(&envelope.message)) {
+      for (auto& task : assign->tasks) queue_.push_back(std::move(task));
+    } else if (auto* retract = std::get_if<comm::RetractTasks>(&envelope.message)) {
+      give_back(*retract);
+    } else if (auto* cancel = std::get_if<comm::CancelAttempt>(&envelope.message)) {
+      cancel_attempt(cancel->attempt);
+    } else if (std::holds_alternative<comm::Shutdown>(envelope.message)) {
+      stopping_ = true;
     }
   }
 
@@ -184,6 +274,13 @@ class Worker {
   std::optional<Current> current_;
   comm::WorkerReport report_;
   std::optional<TelemetrySampler> telemetry_;
+  std::shared_ptr<fastgpu::Device> device_;
+  std::optional<WorkerReductions> reductions_;
+  KernelServices services_;
+  std::unique_ptr<comm::Collectives> gang_;  ///< the running multi-GPU kernel's communicator
+  std::deque<comm::Envelope> deferred_;  ///< read while a kernel ran, handled after it
+  bool shutdown_read_ = false;   ///< a Shutdown is among deferred_: every kernel stops
+  bool cancel_current_ = false;  ///< the running kernel's attempt was cancelled
   std::chrono::steady_clock::time_point telemetry_sent_at_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> signalled_at_;

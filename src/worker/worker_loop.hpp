@@ -4,11 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "comm/collectives.hpp"
 #include "comm/transport.hpp"
+#include "fastgpu/device.hpp"
 #include "fastgpu/results.hpp"
 #include "worker/running_attempt.hpp"
 
@@ -29,6 +32,12 @@ struct WorkerConfig {
   double orphan_wait_s = 10;
   /// Seconds between device samples sent to rank 0 for /telemetry (--telemetry-interval); 0 = none.
   double telemetry_interval_s = 0;
+  /// The device compute kernels run on; the CPU when null.
+  std::shared_ptr<fastgpu::Device> device;
+  /// The job's [[reduce]] declarations, and the communicator over every worker that combines
+  /// them at Shutdown (required when there are reductions).
+  std::vector<ReductionSpec> reductions;
+  std::shared_ptr<comm::Collectives> collectives;
 };
 
 /// Runs until the scheduler sends Shutdown; returns true after sending WorkerBye, false when it

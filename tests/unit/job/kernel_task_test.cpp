@@ -117,8 +117,8 @@ const ErrorCase kCases[] = {
   // the kernel's name
   {"kernel_typo", kernel_job("\"sleeep\"", kSleepArgs), "jobs/x.toml:4:10: unknown kernel 'sleeep' (did you mean 'sleep'?)"},
   {"kernel_case", kernel_job("\"Spin\"", kSleepArgs), "jobs/x.toml:4:10: unknown kernel 'Spin' (did you mean 'spin'?)"},
-  {"kernel_unknown_far", kernel_job("\"quantum_annealer\""), "jobs/x.toml:4:10: unknown kernel 'quantum_annealer' (known kernels: noop, sleep, spin)"},
-  {"kernel_empty", kernel_job("\"\""), "jobs/x.toml:4:10: 'kernel' must not be empty (known kernels: noop, sleep, spin)"},
+  {"kernel_unknown_far", kernel_job("\"quantum_annealer\""), "jobs/x.toml:4:10: unknown kernel 'quantum_annealer' (known kernels: noop, sleep, spin, gemm, montecarlo, dp_train)"},
+  {"kernel_empty", kernel_job("\"\""), "jobs/x.toml:4:10: 'kernel' must not be empty (known kernels: noop, sleep, spin, gemm, montecarlo, dp_train)"},
   {"kernel_not_string", kernel_job("3"), "jobs/x.toml:4:10: 'kernel' must be a string, not an integer"},
   {"kernel_array", kernel_job("[\"sleep\"]"), "jobs/x.toml:4:10: 'kernel' must be a string, not an array"},
   // command or kernel, exactly one
@@ -161,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, KernelTaskErrors, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<ErrorCase>& info) { return std::string(info.param.label); });
 
 TEST(KernelCatalog, OneRegistryOfNamesAndArgs) {
-  EXPECT_EQ(job::kernel_name_list(), "noop, sleep, spin");
+  EXPECT_EQ(job::kernel_name_list(), "noop, sleep, spin, gemm, montecarlo, dp_train");
   std::set<std::string> names;
   for (const job::KernelSpec& kernel : job::known_kernels()) {
     EXPECT_TRUE(names.insert(kernel.name).second) << kernel.name << " is registered twice";

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "fastgpu/error.hpp"
+#include "device/device_factory.hpp"
 #include "job/kernel_catalog.hpp"
+#include "worker/kernel_attempt.hpp"
 
 namespace fastgpu::worker {
 namespace {
@@ -237,13 +239,28 @@ TEST(StartAttempt, UnknownKernelCannotStart) {
 }
 
 TEST(StartAttempt, EveryRegisteredKernelRuns) {
-  // A kernel the job parser accepts must be one a worker can start.
+  // A kernel the job parser accepts must be one a worker can start: a compute kernel (on the CPU
+  // device here) or a synthetic one, as the worker loop chooses.
+  const auto device = device::make_cpu_device();
+  KernelServices services;
+  services.device = device.get();
   for (const job::KernelSpec& spec : job::known_kernels()) {
     LaunchSpec launch = kernel(spec.name);
-    for (const job::KernelArgSpec& arg : spec.args) launch.args.emplace_back(arg.name, arg.example);
+    for (const job::KernelArgSpec& arg : spec.args) {
+      if (!arg.example.empty()) launch.args.emplace_back(arg.name, arg.example);
+    }
     CommandOptions options;
     options.timeout_s = 0.01;
-    const CommandResult result = run(launch, options);
+    CommandResult result;
+    if (auto compute = make_compute_kernel(spec.name)) {
+      options.timeout_s = 60;  // the examples are small: they finish
+      auto attempt = start_kernel_attempt(std::move(compute), launch, 0, 0, options, services);
+      while (!attempt->poll(std::chrono::milliseconds(10))) {
+      }
+      result = attempt->result();
+    } else {
+      result = run(launch, options);
+    }
     EXPECT_TRUE(result.status == AttemptStatus::done || result.status == AttemptStatus::timed_out)
         << spec.name << ": " << to_string(result.status) << " " << result.error;
   }

@@ -1,0 +1,26 @@
+// FASTGPU_CHECK_CUDA(call): runs a CUDA runtime call and turns a failure into fastgpu::DeviceError
+// naming the call, where it was made and CUDA's own text, so a worker's report says what broke.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "fastgpu/error.hpp"
+
+namespace fastgpu::device {
+
+[[noreturn]] inline void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
+  throw DeviceError(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                    cudaGetErrorString(status));
+}
+
+}  // namespace fastgpu::device
+
+#define FASTGPU_CHECK_CUDA(call)                                                            \
+  do {                                                                                      \
+    const cudaError_t fastgpu_cuda_status_ = (call);                                        \
+    if (fastgpu_cuda_status_ != cudaSuccess) {                                              \
+      ::fastgpu::device::throw_cuda_error(fastgpu_cuda_status_, #call, __FILE__, __LINE__); \
+    }                                                                                       \
+  } while (false)

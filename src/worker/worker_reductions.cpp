@@ -1,0 +1,115 @@
+#include "worker/worker_reductions.hpp"
+
+#include "device/device_factory.hpp"
+
+namespace fastgpu::worker {
+namespace {
+
+fastgpu::ReduceOp collective_op(const std::string& op) {
+  if (op == "min") return fastgpu::ReduceOp::min;
+  if (op == "max") return fastgpu::ReduceOp::max;
+  return fastgpu::ReduceOp::sum;  // sum, and mean (weighted sums and the weight add up)
+}
+
+/// all_reduce of `count` doubles of device memory, through host memory unless NCCL takes device buffers.
+void all_reduce_device(comm::Collectives& collectives, fastgpu::Device& device, double* data, std::size_t count,
+                       fastgpu::ReduceOp op) {
+  if (std::string_view(collectives.backend()) == "nccl") {
+    collectives.all_reduce(data, count, op);
+    return;
+  }
+  std::vector<double> host(count);
+  device.copy_to_host(host.data(), data, count * sizeof(double));
+  collectives.all_reduce(host.data(), count, op);
+  device.copy_to_device(data, host.data(), count * sizeof(double));
+}
+
+}  // namespace
+
+std::size_t buffer_values(const ReductionSpec& spec) { return spec.size + (spec.op == "mean" ? 1 : 0); }
+
+ReductionSlot& AttemptReductions::slot(std::string_view name) {
+  if (auto it = buffers_.find(name); it != buffers_.end()) return it->second.slot;
+  const ReductionSpec* spec = nullptr;
+  for (const ReductionSpec& s : specs_) {
+    if (s.name == name) spec = &s;
+  }
+  if (spec == nullptr) {
+    std::string declared;
+    for (const ReductionSpec& s : specs_) declared += (declared.empty() ? "" : ", ") + s.name;
+    throw KernelError("reduction '" + std::string(name) + "' is not declared in the job file (" +
+                      (declared.empty() ? std::string("it has no [[reduce]]") : "declared: " + declared) + ")");
+  }
+  Buffer buffer;
+  buffer.spec = spec;
+  buffer.data = DeviceBuffer<double>(device_, buffer_values(*spec));
+  device::fill_identity(device_, buffer.data.data(), buffer.data.size(), spec->op);  // a mean's weight starts at 0 too
+  buffer.slot = ReductionSlot{spec->name, spec->op, spec->size, buffer.data.data()};
+  return buffers_.emplace(spec->name, std::move(buffer)).first->second.slot;
+}
+
+void AttemptReductions::add(std::string_view name, std::span<const double> values, double weight) {
+  ReductionSlot& target = slot(name);
+  if (values.size() != target.size) {
+    throw KernelError("reduction '" + target.name + "' has " + std::to_string(target.size) + " values, not " +
+                      std::to_string(values.size()));
+  }
+  std::vector<double> staged(values.begin(), values.end());
+  if (target.op == "mean") {
+    for (double& v : staged) v *= weight;  // a mean keeps weighted sums and the total weight
+    staged.push_back(weight);
+  }
+  DeviceBuffer<double> incoming(device_, staged.size());
+  device_.copy_to_device(incoming.data(), staged.data(), staged.size() * sizeof(double));
+  device::combine_into(device_, target.data, incoming.data(), staged.size(), target.op);
+  device_.synchronize();
+}
+
+WorkerReductions::WorkerReductions(fastgpu::Device& device, std::vector<ReductionSpec> specs)
+    : device_(device), specs_(std::move(specs)), contributions_(specs_.size(), 0) {
+  for (const ReductionSpec& spec : specs_) {
+    totals_.emplace_back(device_, buffer_values(spec));
+    device::fill_identity(device_, totals_.back().data(), totals_.back().size(), spec.op);
+  }
+  device_.synchronize();
+}
+
+void WorkerReductions::add(const AttemptReductions& attempt) {
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    auto it = attempt.buffers_.find(specs_[i].name);
+    if (it == attempt.buffers_.end()) continue;
+    device::combine_into(device_, totals_[i].data(), it->second.data.data(), totals_[i].size(), specs_[i].op);
+    contributions_[i] += 1;
+  }
+  device_.synchronize();
+}
+
+std::vector<ReductionValue> WorkerReductions::combine(comm::Collectives& collectives) {
+  std::vector<ReductionValue> out;
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    all_reduce_device(collectives, device_, totals_[i].data(), totals_[i].size(), collective_op(specs_[i].op));
+    ReductionValue value;
+    value.name = specs_[i].name;
+    value.op = specs_[i].op;
+    std::vector<double> host(totals_[i].size());
+    device_.copy_to_host(host.data(), totals_[i].data(), totals_[i].bytes());
+    if (specs_[i].op == "mean") {
+      value.weight = host.back();
+      host.pop_back();
+    }
+    value.values = std::move(host);
+    out.push_back(std::move(value));
+  }
+  // The contribution counts travel as one more reduction, in host memory for every backend but NCCL.
+  if (!specs_.empty()) {
+    DeviceBuffer<double> counts(device_, contributions_.size());
+    device_.copy_to_device(counts.data(), contributions_.data(), counts.bytes());
+    all_reduce_device(collectives, device_, counts.data(), counts.size(), fastgpu::ReduceOp::sum);
+    std::vector<double> host(counts.size());
+    device_.copy_to_host(host.data(), counts.data(), counts.bytes());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].contributions = static_cast<std::int64_t>(host[i]);
+  }
+  return out;
+}
+
+}  // namespace fastgpu::worker
