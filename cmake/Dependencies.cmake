@@ -20,6 +20,8 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 # The gemm kernel's CPU path (src/kernels): OpenBLAS's CBLAS, found through its pkg-config file.
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+# Worker placement (src/device/topology.cpp): the GPU's NUMA node and nearby cores, thread pinning.
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
 
 # CUDA and NCCL are optional: on where found, off otherwise (or when asked).
 find_package(CUDAToolkit QUIET)

@@ -13,6 +13,7 @@ packages=(
   libtomlplusplus-dev                   # job files (errors with line:column)
   nlohmann-json3-dev                    # JSON for params and `inspect --json`
   libopenblas-dev                       # CBLAS for the gemm kernel's CPU path (src/kernels)
+  libhwloc-dev                          # worker placement near its GPU, thread pinning (src/device/topology.cpp)
   python3 python3-h5py python3-numpy    # tests and tutorial read results with h5py
   python3-matplotlib                    # scripts/fastgpu_results.py plot-utilization
   chromium                              # tests render `inspect --gantt` SVGs headless

@@ -67,6 +67,13 @@ struct ReductionSpec {
   std::size_t size = 1;  ///< values in the reduction (an array reduction when > 1)
 };
 
+/** @brief A shared input, `[[input]]`: an HDF5 dataset read once and broadcast to every worker's GPU. */
+struct InputSpec {
+  std::string name;     ///< what kernels ask Context::input for
+  std::string file;     ///< the HDF5 file, an absolute path
+  std::string dataset;  ///< the dataset's path in it, e.g. "/x"
+};
+
 struct JobSpec {
   std::string name;
   std::string output;      ///< results file; default "<name>.h5"
@@ -75,6 +82,7 @@ struct JobSpec {
   /// [job] plugin: shared libraries of user kernels, absolute paths, loaded while the file is read.
   std::vector<std::string> plugins;
   std::vector<ReductionSpec> reductions;  ///< [[reduce]] tables, in file order
+  std::vector<InputSpec> inputs;          ///< [[input]] tables, in file order
   std::string source_path;
   std::string source_text;
   TaskTemplate task;

@@ -126,6 +126,10 @@ struct WorkerRecord {
   std::string device;            ///< "cuda:N" or "cpu"
   std::string gpu_name;
   std::string gpu_uuid;
+  // Where it runs on its host (src/device/topology.hpp); absent in files from before them.
+  std::string pci_bus_id;        ///< its GPU's PCI address, "0000:3b:00.0"; "" for cpu or unknown
+  std::int32_t numa_node = -1;   ///< NUMA node of its GPU (cpu: of cpu_set); -1 unknown or several
+  std::string cpu_set;           ///< CPUs its thread may run on, list form "0-3,8"; "" unknown
 };
 
 /** @brief One /events row: a scheduler decision. */

@@ -58,6 +58,17 @@ nlohmann::json telemetry_json(const WorkerTelemetry* w) {
           {"energy_j", optional_json(w->energy_j)}};
 }
 
+nlohmann::json reductions_json(const std::vector<ReductionValue>& reductions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ReductionValue& r : reductions) {
+    nlohmann::json values = nlohmann::json::array();
+    for (double v : r.result()) values.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+    out.push_back({{"name", r.name}, {"op", r.op}, {"values", values}, {"contributions", r.contributions},
+                   {"weight", r.op == "mean" ? nlohmann::json(r.weight) : nlohmann::json(nullptr)}});
+  }
+  return out;
+}
+
 nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
   nlohmann::json counts = nlohmann::json::object();
   for (auto status : kStatuses) counts[to_string(status)] = stats.task_counts[static_cast<std::size_t>(status)];
@@ -68,6 +79,9 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
                        {"local_rank", usage.worker.local_rank},
                        {"device", usage.worker.device},
                        {"gpu_name", usage.worker.gpu_name},
+                       {"pci_bus_id", usage.worker.pci_bus_id},
+                       {"numa_node", usage.worker.numa_node},
+                       {"cpu_set", usage.worker.cpu_set},
                        {"attempts", usage.attempts},
                        {"busy_s", usage.busy_s},
                        {"busy_fraction", usage.busy_fraction},
@@ -176,6 +190,7 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
             {"energy_per_done_subtask_j", optional_json(stats.telemetry.energy_per_done_subtask_j)},
             {"done_subtasks_measured", stats.telemetry.done_subtasks_measured},
             {"task_class", stats.telemetry.task_class}}},
+          {"reductions", reductions_json(results.reductions)},
           {"tasks", tasks}};
 }
 
@@ -297,6 +312,15 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
     }
     // With --workers N the worker threads share one process, so each reports all of its CPU use.
     if (results.job.transport == "threads" && t.workers.size() > 1) out << "; CPU figures are the whole process";
+    out << "\n";
+  }
+  for (const ReductionValue& r : results.reductions) {
+    // Full precision: a reduction is a result users quote (pi to 1e-6 needs more than 6 digits).
+    const std::vector<double> values = r.result();
+    out << "reduction " << r.name << " (" << r.op << " of " << plural(r.contributions, "attempt", "attempts") << "): ";
+    constexpr std::size_t kShown = 4;
+    for (std::size_t i = 0; i < std::min(values.size(), kShown); ++i) out << (i ? ", " : "") << format("%.12g", values[i]);
+    if (values.size() > kShown) out << ", ... (" << values.size() << " values)";
     out << "\n";
   }
   const auto& r = stats.remaining;

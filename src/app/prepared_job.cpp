@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "fastgpu/config.hpp"
+#include "io/input_dataset.hpp"
 #include "io/journal.hpp"
 #include "io/results_reader.hpp"
 #include "scheduler/scheduler.hpp"
@@ -53,6 +54,7 @@ PreparedJob prepare_job(const RunOptions& options) {
   if (!deadline_warning.empty()) std::cerr << "fastgpu: warning: " << deadline_warning << std::endl;
   if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
   prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();
+  for (const InputSpec& input : prepared.job.inputs) io::check_input(input);  // a usage error before anything starts
   if (options.history) {
     try {
       prepared.history = io::read_model(*options.history);

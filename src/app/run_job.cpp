@@ -27,7 +27,9 @@
 #include "comm/collectives.hpp"
 #include "device/device_binding.hpp"
 #include "device/device_factory.hpp"
+#include "device/topology.hpp"
 #include "fastgpu/config.hpp"
+#include "io/input_dataset.hpp"
 #include "job/plugin_loader.hpp"
 #include "worker/child_guard.hpp"
 #include "worker/synthetic_kernels.hpp"
@@ -52,14 +54,34 @@ std::string host_name() {
 worker::WorkerConfig worker_config(int rank, int local_rank, const device::DeviceBinding& binding,
                                    const RunOptions& options) {
   worker::WorkerConfig config;
-  config.self = {rank, host_name(), local_rank, binding.device, binding.gpu_name, binding.gpu_uuid};
+  // Workers on this node, to share its cores out (device/topology.hpp): --workers threads here; under
+  // MPI every rank on the node (the launcher's count, the scheduler's rank included); 0 = unknown.
+  int on_node = 0;
+  if (!launched_by_mpi()) {
+    on_node = options.workers > 0 ? options.workers : std::max<int>(1, static_cast<int>(device::visible_gpus().size()));
+  } else {
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
+      if (const char* value = std::getenv(name); value && on_node == 0) on_node = std::atoi(value);
+    }
+  }
+  const device::Placement placement = device::plan_placement(binding, local_rank, on_node);
+  config.self = {rank, host_name(), local_rank, binding.device, binding.gpu_name, binding.gpu_uuid,
+                 placement.pci_bus_id, placement.numa_node, placement.cpu_set};
+  // The binding is per thread: done by the worker's own thread when it starts (FASTGPU_PIN=0: never).
+  config.on_start = [placement] {
+    std::string why_not;
+    if (placement.pinned && !device::pin_current_thread(placement, why_not)) {
+      std::cerr << "fastgpu: warning: worker not pinned to CPUs " << placement.cpu_set << ": " << why_not << std::endl;
+    }
+  };
   if (binding.gpu) config.env.emplace_back("CUDA_VISIBLE_DEVICES", *binding.gpu);
   config.env.emplace_back("FASTGPU_WORKER", std::to_string(rank));
   config.kill_grace_s = options.kill_grace_s;
   config.stop_grace_s = options.stop_grace_s;
   config.telemetry_interval_s = options.telemetry_interval_s;
   config.kernels.slowdown = worker::slowdown_for_rank(std::getenv("FASTGPU_SLOWDOWN"), rank);
-  config.device = device::make_device(binding);
+  config.make_device = [binding] { return std::shared_ptr<fastgpu::Device>(device::make_device(binding)); };
+  config.read_input = io::read_input;
   return config;
 }
 
@@ -72,7 +94,7 @@ int widest_subtask(const std::vector<Subtask>& subtasks) {
 
 // Workers talk among themselves (collectives) for reductions and for multi-GPU subtasks.
 bool needs_collectives(const PreparedJob& prepared) {
-  return !prepared.job.reductions.empty() || widest_subtask(prepared.subtasks) > 1;
+  return !prepared.job.reductions.empty() || !prepared.job.inputs.empty() || widest_subtask(prepared.subtasks) > 1;
 }
 
 // A subtask wider than the whole run would wait forever: refused before anything starts.
@@ -91,7 +113,9 @@ std::string job_setup_text(const PreparedJob& prepared) {
   const JobSpec& job = prepared.job;
   nlohmann::json setup{{"plugins", job.plugins},
                        {"reductions", nlohmann::json::array()},
+                       {"inputs", nlohmann::json::array()},
                        {"collectives", needs_collectives(prepared)}};
+  for (const InputSpec& i : job.inputs) setup["inputs"].push_back({{"name", i.name}, {"file", i.file}, {"dataset", i.dataset}});
   for (const ReductionSpec& r : job.reductions) {
     setup["reductions"].push_back({{"name", r.name}, {"op", r.op}, {"size", r.size}});
   }
@@ -106,6 +130,10 @@ bool apply_job_setup(const std::string& text, worker::WorkerConfig& config) {
   for (const auto& r : setup.at("reductions")) {
     config.reductions.push_back(
         {r.at("name").get<std::string>(), r.at("op").get<std::string>(), r.at("size").get<std::size_t>()});
+  }
+  for (const auto& i : setup.at("inputs")) {
+    config.inputs.push_back(
+        {i.at("name").get<std::string>(), i.at("file").get<std::string>(), i.at("dataset").get<std::string>()});
   }
   return setup.at("collectives").get<bool>();
 }
@@ -161,6 +189,8 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   config.expected_workers = transport.size() - 1;
   config.rebalance_interval_s = options.rebalance_interval_s;
   config.speculation = options.speculation == "on" || (options.speculation == "auto" && !prepared.job.task.kernel.empty());
+  // Two copies of a subtask could both end done and both add into a reduction.
+  if (!prepared.job.reductions.empty()) config.speculation = false;
   std::optional<ResumeSink> resume_sink;
   if (resume) resume_sink.emplace(writer, resume->workers);
   ResultsSink& sink = resume_sink ? static_cast<ResultsSink&>(*resume_sink) : writer;
@@ -261,6 +291,7 @@ int run_in_process(const RunOptions& options) {
     auto collectives = comm::make_thread_collectives(workers);
     for (int i = 0; i < workers; ++i) {
       configs[i].reductions = prepared.job.reductions;
+      configs[i].inputs = prepared.job.inputs;
       configs[i].collectives = std::move(collectives[i]);
     }
   }
@@ -351,6 +382,7 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
     broadcast_text(setup, rank);
     try {
       if (rank != 0 && apply_job_setup(setup, config)) {
+        config.device = config.make_device();  // the collectives' backend follows the device
         config.collectives = worker_collectives(workers, *config.device);
       }
     } catch (const std::exception& e) {

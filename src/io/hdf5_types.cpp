@@ -154,6 +154,9 @@ RowTypes worker_row_types() {
       .add("device", offsetof(WorkerRow, device), str.get())
       .add("gpu_name", offsetof(WorkerRow, gpu_name), str.get())
       .add("gpu_uuid", offsetof(WorkerRow, gpu_uuid), str.get())
+      .add("pci_bus_id", offsetof(WorkerRow, pci_bus_id), str.get())
+      .add("numa_node", offsetof(WorkerRow, numa_node), H5T_NATIVE_INT32)
+      .add("cpu_set", offsetof(WorkerRow, cpu_set), str.get())
       .build();
 }
 

@@ -65,6 +65,11 @@ struct WorkerRow {
   const char* device;
   const char* gpu_name;
   const char* gpu_uuid;
+  // Added later: a file from before them lacks these members, and reading it leaves them as the
+  // row was initialised (results_reader.cpp reads into WorkerRow{}): hence the initializers.
+  const char* pci_bus_id = nullptr;
+  std::int32_t numa_node = -1;
+  const char* cpu_set = nullptr;
 };
 
 struct EventRow {

@@ -24,7 +24,7 @@ namespace {
 
 // A journal is this header, then records: u32 payload size, u32 CRC-32 of the payload, payload.
 // A payload is one kind byte and the record's fields (support/byte_codec.hpp).
-constexpr char kMagic[] = "fastgpu-journal 2\n";
+constexpr char kMagic[] = "fastgpu-journal 3\n";  // 3: WorkerRecord has pci_bus_id, numa_node, cpu_set
 constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;
 
 // New kinds go at the end: a kind's number is its meaning in journals already on disk.

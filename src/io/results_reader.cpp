@@ -273,10 +273,13 @@ Results read_results(const std::filesystem::path& path) {
     }, "/outputs");
   }
   {
+    // Files from before pci_bus_id, numa_node and cpu_set lack them: HDF5 leaves those members
+    // as WorkerRow's initializers set them ("", -1, "").
     RowTypes types = worker_row_types();
     read_table<WorkerRow>(f, kWorkers, types.memory.get(), path, [&](const WorkerRow& r, std::size_t) {
       results.workers.push_back(WorkerRecord{r.rank, text(r.host), r.local_rank, text(r.device),
-                                             text(r.gpu_name), text(r.gpu_uuid)});
+                                             text(r.gpu_name), text(r.gpu_uuid), text(r.pci_bus_id),
+                                             r.numa_node, text(r.cpu_set)});
     });
   }
   {

@@ -53,7 +53,8 @@ AttemptRecord clean(AttemptRecord attempt) {
 }
 
 WorkerRecord clean(WorkerRecord worker) {
-  for (std::string* text : {&worker.host, &worker.device, &worker.gpu_name, &worker.gpu_uuid}) {
+  for (std::string* text :
+       {&worker.host, &worker.device, &worker.gpu_name, &worker.gpu_uuid, &worker.pci_bus_id, &worker.cpu_set}) {
     sanitize_utf8(*text);
   }
   return worker;
@@ -79,8 +80,9 @@ AttemptRow to_row(const AttemptRecord& a) {
 }
 
 WorkerRow to_row(const WorkerRecord& w) {
-  return WorkerRow{w.rank,           w.host.c_str(),     w.local_rank,
-                   w.device.c_str(), w.gpu_name.c_str(), w.gpu_uuid.c_str()};
+  return WorkerRow{w.rank,           w.host.c_str(),     w.local_rank,          w.device.c_str(),
+                   w.gpu_name.c_str(), w.gpu_uuid.c_str(), w.pci_bus_id.c_str(), w.numa_node,
+                   w.cpu_set.c_str()};
 }
 
 EventRow to_row(const EventRecord& e) {
@@ -105,7 +107,8 @@ std::size_t footprint(const AttemptRecord& a) {
   return bytes;
 }
 std::size_t footprint(const WorkerRecord& w) {
-  return sizeof(WorkerRecord) + w.host.size() + w.device.size() + w.gpu_name.size() + w.gpu_uuid.size();
+  return sizeof(WorkerRecord) + w.host.size() + w.device.size() + w.gpu_name.size() + w.gpu_uuid.size() +
+         w.pci_bus_id.size() + w.cpu_set.size();
 }
 std::size_t footprint(const EventRecord& e) { return sizeof(EventRecord) + e.kind.size() + e.detail.size(); }
 

@@ -20,7 +20,7 @@ std::map<std::string, std::string> misplaced_key_messages(std::string_view here)
   add({"params"}, "a [[tasks]] entry", "tasks");
   if (!here.empty()) {
     for (const std::string& key : kTopLevelKeys) {
-      const bool array = key == "tasks" || key == "reduce";
+      const bool array = key == "tasks" || key == "reduce" || key == "input";
       const std::string header = array ? "[[" + key + "]]" : "[" + key + "]";
       messages[key] = "unknown key '" + key + "' (" + header + " is a table of its own: start it with a " + header +
                       " line, not inside another table)";

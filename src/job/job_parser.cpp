@@ -64,6 +64,7 @@ JobSpec parse_job(std::string_view text, const std::string& source_path) {
 
   if (const toml::node* reduce_node = root.get("reduce")) job.reductions = job::parse_reductions(reader, *reduce_node);
   job::check_reduce_arg(reader, root, job);
+  if (const toml::node* input_node = root.get("input")) job.inputs = job::parse_inputs(reader, *input_node, source_path);
   job::check_placeholders(reader, uses, job);
   return job;
 }

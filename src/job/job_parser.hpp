@@ -26,7 +26,7 @@ inline constexpr std::int64_t kMaxRetries = 1000;
 inline constexpr std::int64_t kMaxOutputTail = std::int64_t{64} << 20;
 
 /// The keys allowed in each table.
-inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks", "reduce"};
+inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks", "reduce", "input"};
 inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir", "gpu_hour_price", "plugin"};
 inline const std::vector<std::string> kTaskKeys = {"command", "kernel",  "args",    "env",        "cwd",
                                                    "gpus",    "cost",    "timeout", "retries", "output_tail"};
@@ -49,6 +49,10 @@ void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec
 
 /// The [[reduce]] list: names unique, op one of sum/min/max/mean, size 1..2^24.
 std::vector<ReductionSpec> parse_reductions(const TomlReader& reader, const toml::node& node);
+
+/// The [[input]] list: names unique, `file` made absolute (relative: from the job file's
+/// directory), `dataset` an absolute HDF5 path. The file and dataset are checked when a run starts.
+std::vector<InputSpec> parse_inputs(const TomlReader& reader, const toml::node& node, const std::string& job_file);
 
 /// A kernel's `reduce` arg (montecarlo's, a plugin's) must name a declared [[reduce]] unless it
 /// has a placeholder.

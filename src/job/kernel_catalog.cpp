@@ -95,7 +95,10 @@ std::vector<KernelArgSpec> dp_train_args() {
           arg("steps", integer, false, 1, "gradient steps (default 100)", "100"),
           arg("lr", number, false, 0, "learning rate (default 0.5)", "0.5"),
           arg("seed", integer, false, 0, "seed of the data set and batches (default 0)", "0"),
-          arg("batch", integer, false, 1, "rows per step and GPU, drawn from its shard (default: all)", "256")};
+          arg("batch", integer, false, 1, "rows per step and GPU, drawn from its shard (default: all)", "256"),
+          arg("x_input", string, false, kAny,
+              "a shared input ([[input]]) with the data set's features, rows x features, instead of synthetic data", ""),
+          arg("y_input", string, false, kAny, "the shared input with its labels (0 or 1), one per row", "")};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // same update and end with the same weights. Checkpointable between steps: the state is the step,
 // the weights and the loss curve so far, and a restored run continues bit for bit.
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,20 @@ DpTrainProblem problem_from(const KernelArgs& args, const Communicator& communic
   return problem;
 }
 
+/// Rows of each member's shard of a shared data set: x holds R rows of `features` values, y R labels.
+std::int64_t shard_rows(std::size_t x_values, std::size_t y_values, const DpTrainProblem& problem) {
+  const auto features = static_cast<std::size_t>(problem.features);
+  if (y_values == 0 || x_values != y_values * features) {
+    throw KernelError("dp_train: x_input has " + std::to_string(x_values) + " values, not rows (" +
+                      std::to_string(y_values) + ", the labels in y_input) x features (" + std::to_string(features) + ")");
+  }
+  if (y_values % static_cast<std::size_t>(problem.size) != 0) {
+    throw KernelError("dp_train: the " + std::to_string(y_values) + " rows of the data set do not split evenly over " +
+                      std::to_string(problem.size) + " GPUs");
+  }
+  return static_cast<std::int64_t>(y_values / static_cast<std::size_t>(problem.size));
+}
+
 class DpTrainKernel final : public fastgpu::Kernel {
  public:
   bool checkpointable() const override { return true; }
@@ -79,7 +94,8 @@ class DpTrainKernel final : public fastgpu::Kernel {
   void run(Context& context) override {
     const KernelArgs& args = context.args();
     Communicator& communicator = context.communicator();
-    const DpTrainProblem problem = problem_from(args, communicator);
+    DpTrainProblem problem = problem_from(args, communicator);
+    if (args.has("x_input") != args.has("y_input")) throw KernelError("dp_train: give both x_input and y_input, or neither");
     const std::int64_t steps = args.integer("steps", 100);
     const double lr = args.number("lr", 0.5);
     if (steps < 1) throw KernelError("dp_train: steps must be >= 1");
@@ -92,16 +108,33 @@ class DpTrainKernel final : public fastgpu::Kernel {
     }
 
     Device& device = context.device();
-    const std::size_t shard = static_cast<std::size_t>(problem.samples);
-    DeviceBuffer<double> x(device, shard * static_cast<std::size_t>(problem.features)), y(device, shard);
+    DeviceBuffer<double> x, y;  // the synthetic shard; unused with shared inputs
+    const double* shard_x = nullptr;
+    const double* shard_y = nullptr;
+    if (args.has("x_input")) {
+      // A shared data set ([[input]], already in this GPU's memory): member r trains on rows
+      // r*R/k .. (r+1)*R/k-1 of it, in place.
+      const std::span<const double> all_x = context.input(args.string("x_input"));
+      const std::span<const double> all_y = context.input(args.string("y_input"));
+      problem.samples = shard_rows(all_x.size(), all_y.size(), problem);
+      const auto first = static_cast<std::size_t>(problem.rank) * static_cast<std::size_t>(problem.samples);
+      shard_x = all_x.data() + first * static_cast<std::size_t>(problem.features);
+      shard_y = all_y.data() + first;
+    } else {
+      const std::size_t shard = static_cast<std::size_t>(problem.samples);
+      x = DeviceBuffer<double>(device, shard * static_cast<std::size_t>(problem.features));
+      y = DeviceBuffer<double>(device, shard);
+      dp_generate_shard(device, problem, x.data(), y.data());
+      shard_x = x.data();
+      shard_y = y.data();
+    }
     DeviceBuffer<double> w(device, weights), buffer(device, problem.buffer_size());
     DeviceBuffer<double> scratch(device, 2 * static_cast<std::size_t>(problem.rows_per_step()));
-    dp_generate_shard(device, problem, x.data(), y.data());
     device.copy_to_device(w.data(), weights_.data(), w.bytes());
 
     const int size = communicator.size();
     while (step_ < steps) {
-      dp_local_gradient(device, problem, step_, x.data(), y.data(), w.data(), buffer.data(), scratch.data());
+      dp_local_gradient(device, problem, step_, shard_x, shard_y, w.data(), buffer.data(), scratch.data());
       // The members stop together: any member's stop request travels with the gradients, and a
       // step that sees one is dropped, so the checkpoint is the same on every member.
       const double stop = context.stop_requested() ? 1.0 : 0.0;

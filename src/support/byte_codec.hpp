@@ -45,6 +45,7 @@ class ByteEncoder {
   void put(const OutputArray& a) { put(a.name), put(a.values); }
   void put(const WorkerRecord& w) {
     put(w.rank), put(w.host), put(w.local_rank), put(w.device), put(w.gpu_name), put(w.gpu_uuid);
+    put(w.pci_bus_id), put(w.numa_node), put(w.cpu_set);
   }
   void put(const TelemetrySample& t) {
     put(t.time), put(t.worker), put(t.gpu_util), put(t.mem_used_bytes), put(t.power_w), put(t.temp_c);
@@ -91,6 +92,7 @@ class ByteDecoder {
   void get(OutputArray& a) { get(a.name), get(a.values); }
   void get(WorkerRecord& w) {
     get(w.rank), get(w.host), get(w.local_rank), get(w.device), get(w.gpu_name), get(w.gpu_uuid);
+    get(w.pci_bus_id), get(w.numa_node), get(w.cpu_set);
   }
   void get(TelemetrySample& t) {
     get(t.time), get(t.worker), get(t.gpu_util), get(t.mem_used_bytes), get(t.power_w), get(t.temp_c);

@@ -60,7 +60,18 @@ class WorkerContext final : public fastgpu::Context {
     reductions_.add(name, values, weight);
   }
   std::span<const double> input(std::string_view name) override {
-    throw KernelError("no shared input '" + std::string(name) + "': the job file declares none");
+    if (services_.inputs != nullptr) {
+      if (auto it = services_.inputs->find(name); it != services_.inputs->end()) {
+        return {it->second.data(), it->second.size()};
+      }
+    }
+    std::string declared;
+    if (services_.inputs != nullptr) {
+      for (const auto& [known, buffer] : *services_.inputs) declared += (declared.empty() ? "" : ", ") + known;
+    }
+    throw KernelError("no shared input '" + std::string(name) + "' (" +
+                      (declared.empty() ? std::string("the job file declares no [[input]]") : "declared: " + declared) +
+                      ")");
   }
   fastgpu::Communicator& communicator() override {
     return services_.communicator != nullptr ? *services_.communicator : solo_;

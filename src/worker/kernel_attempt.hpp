@@ -9,6 +9,7 @@
 
 #include "fastgpu/kernel.hpp"
 #include "worker/running_attempt.hpp"
+#include "worker/shared_inputs.hpp"
 #include "worker/worker_reductions.hpp"
 
 namespace fastgpu::worker {
@@ -20,6 +21,7 @@ struct KernelServices {
   /// The GPUs of a multi-GPU subtask; null for a one-GPU subtask (the kernel then sees a
   /// communicator of one).
   fastgpu::Communicator* communicator = nullptr;
+  const SharedInputs* inputs = nullptr;  ///< the job's [[input]]s in device memory; may be null
   /// True when the worker has been told to stop this attempt (Shutdown, CancelAttempt, a signal).
   /// Reads the worker's messages, so it is called at most every few milliseconds.
   std::function<bool()> stop_requested;

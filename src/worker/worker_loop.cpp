@@ -24,14 +24,21 @@ constexpr std::chrono::milliseconds kTelemetryBatch(1000);
 class Worker {
  public:
   Worker(comm::Transport& transport, const WorkerConfig& config)
-      : transport_(transport), config_(config), device_(config.device ? config.device : device::make_cpu_device()) {
-    if (!config_.reductions.empty()) reductions_.emplace(*device_, config_.reductions);
-    services_.device = device_.get();
-    services_.reductions = reductions_ ? &*reductions_ : nullptr;
+      : transport_(transport), config_(config), device_(config.device) {
     services_.stop_requested = [this] { return stop_requested_while_running(); };
   }
 
   bool run() {
+    if (config_.on_start) config_.on_start();
+    if (!config_.reductions.empty()) {
+      reductions_.emplace(device(), config_.reductions);
+      services_.reductions = &*reductions_;
+    }
+    if (!config_.inputs.empty()) {
+      if (!config_.collectives) throw Error("the job has shared inputs but this worker has no collectives");
+      inputs_ = load_shared_inputs(config_.inputs, config_.read_input, *config_.collectives, device());
+      services_.inputs = &inputs_;
+    }
     transport_.send(0, comm::WorkerHello{config_.self});
     if (config_.telemetry_interval_s > 0) {
       telemetry_.emplace(config_.self, config_.telemetry_interval_s, config_.job_start_unix);
@@ -101,6 +108,7 @@ class Worker {
       cancel_current_ = false;
       KernelServices services = services_;
       try {
+        services.device = &device();  // a GPU that cannot be used fails this attempt, not the worker
         if (launch.gang.size() > 1) {
           gang_ = join_gang(launch);  // waits for the other members to reach this subtask
           services.communicator = gang_.get();
@@ -155,6 +163,13 @@ class Worker {
     telemetry_sent_at_ = at;
     comm::WorkerTelemetry batch{telemetry_->take()};
     if (!batch.samples.empty()) transport_.send(0, batch);
+  }
+
+  // Made when first needed, on the worker's own thread: a worker that only runs commands never
+  // touches CUDA (its subtasks use the GPU), so it runs where the CUDA runtime cannot start.
+  fastgpu::Device& device() {
+    if (!device_) device_ = config_.make_device ? config_.make_device() : device::make_cpu_device();
+    return *device_;
   }
 
   // The communicator of a multi-GPU kernel subtask: a subgroup of the workers' collectives that
@@ -276,6 +291,7 @@ class Worker {
   std::optional<TelemetrySampler> telemetry_;
   std::shared_ptr<fastgpu::Device> device_;
   std::optional<WorkerReductions> reductions_;
+  SharedInputs inputs_;
   KernelServices services_;
   std::unique_ptr<comm::Collectives> gang_;  ///< the running multi-GPU kernel's communicator
   std::deque<comm::Envelope> deferred_;  ///< read while a kernel ran, handled after it

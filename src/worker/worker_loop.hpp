@@ -32,12 +32,20 @@ struct WorkerConfig {
   double orphan_wait_s = 10;
   /// Seconds between device samples sent to rank 0 for /telemetry (--telemetry-interval); 0 = none.
   double telemetry_interval_s = 0;
-  /// The device compute kernels run on; the CPU when null.
+  /// The device compute kernels run on; when null, made with `make_device` (the CPU when that is
+  /// empty too) the first time a kernel, a reduction or a shared input needs it.
   std::shared_ptr<fastgpu::Device> device;
+  std::function<std::shared_ptr<fastgpu::Device>()> make_device;
   /// The job's [[reduce]] declarations, and the communicator over every worker that combines
   /// them at Shutdown (required when there are reductions).
   std::vector<ReductionSpec> reductions;
   std::shared_ptr<comm::Collectives> collectives;
+  /// Called first thing on the worker's own thread (pins it near its GPU: device/topology.hpp).
+  std::function<void()> on_start;
+  /// The job's shared inputs ([[input]]): at start the first worker reads each with `read_input`
+  /// and broadcasts it over `collectives` into every worker's device memory.
+  std::vector<InputSpec> inputs;
+  std::function<std::vector<double>(const InputSpec&)> read_input;
 };
 
 /// Runs until the scheduler sends Shutdown; returns true after sending WorkerBye, false when it

@@ -134,7 +134,12 @@ class Simulation final : public comm::MessageSink {
     scheduler_.emplace(w.job, w.subtasks, config, *this, results_);
     for (int rank = 1; rank <= workers; ++rank) {
       workers_[static_cast<std::size_t>(rank)].speed = rank % 4 == 0 ? 0.5 : 1.0;
-      scheduler_->on_worker_joined({rank, "sim", rank - 1, "cpu", "", ""}, 0.0);
+      WorkerRecord worker;
+      worker.rank = rank;
+      worker.host = "sim";
+      worker.local_rank = rank - 1;
+      worker.device = "cpu";
+      scheduler_->on_worker_joined(worker, 0.0);
       settle(0.0);
     }
   }

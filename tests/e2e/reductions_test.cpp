@@ -75,6 +75,11 @@ TEST_F(ReductionsTest, AReductionNobodyAddsToHoldsItsIdentity) {
   const ReductionValue unused = reduction("out.h5", "unused");
   EXPECT_EQ(unused.contributions, 0);
   EXPECT_EQ(unused.values, (std::vector<double>{-INFINITY, -INFINITY}));
+
+  auto inspect = fastgpu({"inspect", "out.h5"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("reduction pi (mean of 16 attempts): 3.14"), std::string::npos) << inspect.out;
+  EXPECT_NE(inspect.out.find("reduction unused (max of 0 attempts): -inf, -inf"), std::string::npos) << inspect.out;
 }
 
 TEST_F(ReductionsTest, TheShippedMontecarloPiJobUnderMpiexecGivesPi) {

@@ -33,7 +33,7 @@ const ErrorCase kCases[] = {
   {"toml_redefined_table", "[job]\nname = \"x\"\n[job]\n", "jobs/x.toml:3:1: invalid TOML: Error while parsing table header: cannot redefine existing table 'job'"},
   // top level
   {"unknown_top_level_table", job_with(kCmd) + "[swep]\nseed = [1]\n", "jobs/x.toml:5:2: unknown key 'swep' (did you mean 'sweep'?)"},
-  {"unknown_top_level_far", "[job]\nname = \"x\"\n[task]\ncommand = [\"a\"]\n[resources]\n", "jobs/x.toml:5:2: unknown key 'resources' (known keys here: job, task, sweep, tasks, reduce)"},
+  {"unknown_top_level_far", "[job]\nname = \"x\"\n[task]\ncommand = [\"a\"]\n[resources]\n", "jobs/x.toml:5:2: unknown key 'resources' (known keys here: job, task, sweep, tasks, reduce, input)"},
   {"task_key_at_top_level", "gpus = 2\n" + job_with(kCmd), "jobs/x.toml:1:1: unknown key 'gpus' (it belongs in [task])"},
   {"missing_job", "[task]\ncommand = [\"a\"]\n", "jobs/x.toml:1:1: missing [job] table: every job file needs one, with at least name = \"...\""},
   {"missing_task", "[job]\nname = \"x\"\n", "jobs/x.toml:1:1: missing [task] table: it says what each subtask runs, e.g. command = [\"python3\", \"train.py\"]"},
