@@ -54,6 +54,10 @@ PreparedJob prepare_job(const RunOptions& options) {
   if (!deadline_warning.empty()) std::cerr << "fastgpu: warning: " << deadline_warning << std::endl;
   if (prepared.job.output_dir.empty()) prepared.job.output_dir = default_output_dir(prepared.job.output);
   prepared.job.output_dir = std::filesystem::absolute(prepared.job.output_dir).lexically_normal().string();
+  // Subtasks are told to write there: a directory that cannot be made is a usage error, found now.
+  std::error_code made;
+  std::filesystem::create_directories(prepared.job.output_dir, made);
+  if (made) throw UsageError("cannot create output_dir '" + prepared.job.output_dir + "': " + made.message());
   for (const InputSpec& input : prepared.job.inputs) io::check_input(input);  // a usage error before anything starts
   if (options.history) {
     try {

@@ -1,10 +1,16 @@
-// gemm on the GPU: inputs generated in place, cuBLAS on the device's stream, timed with events.
+// gemm on the GPU: inputs generated in place, cuBLAS on the device's stream, timed with events,
+// and the checksum added on the GPU (gemm_checksum.hpp), so only 8 bytes come back. Nothing here
+// waits for the GPU until the result is needed, and the cuBLAS handle is kept from one subtask to
+// the next: cublasCreate takes milliseconds and cublasDestroy waits for the whole device, both
+// GPU idle time between consecutive subtasks.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <string>
+#include <unordered_map>
 
 #include "device/cuda_check.hpp"
+#include "kernels/gemm_checksum.hpp"
 #include "kernels/gemm_cuda.hpp"
 
 #define FASTGPU_CHECK_CUBLAS(call)                                                                          \
@@ -38,23 +44,36 @@ void fill(fastgpu::Device& device, T* data, std::uint64_t count, std::uint64_t s
   FASTGPU_CHECK_CUDA(cudaGetLastError());
 }
 
-/// A cuBLAS handle bound to a stream, destroyed with its owner.
+/// This thread's cuBLAS handle for the device's GPU, set to the device's stream. A handle is made
+/// once per thread and GPU and kept for the thread's life (worker threads run one subtask after
+/// another); handles are not shared between threads, which cuBLAS does not allow. The stream is
+/// set again at every use (cheap), so a handle outlives the devices and streams it served.
 class CublasHandle {
  public:
-  explicit CublasHandle(cudaStream_t stream) {
-    FASTGPU_CHECK_CUBLAS(cublasCreate(&handle_));
-    const cublasStatus_t status = cublasSetStream(handle_, stream);
-    if (status != CUBLAS_STATUS_SUCCESS) {
-      cublasDestroy(handle_);
-      FASTGPU_CHECK_CUBLAS(status);
-    }
+  explicit CublasHandle(fastgpu::Device& device) {
+    FASTGPU_CHECK_CUDA(cudaSetDevice(device.ordinal()));
+    thread_local Cache cache;
+    cublasHandle_t& handle = cache.handles[device.ordinal()];
+    if (handle == nullptr) FASTGPU_CHECK_CUBLAS(cublasCreate(&handle));
+    FASTGPU_CHECK_CUBLAS(cublasSetStream(handle, static_cast<cudaStream_t>(device.stream())));
+    handle_ = handle;
   }
   CublasHandle(const CublasHandle&) = delete;
   CublasHandle& operator=(const CublasHandle&) = delete;
-  ~CublasHandle() { cublasDestroy(handle_); }
   cublasHandle_t get() const { return handle_; }
 
  private:
+  struct Cache {
+    Cache() = default;
+    Cache(const Cache&) = delete;
+    Cache& operator=(const Cache&) = delete;
+    ~Cache() {
+      for (auto& entry : handles) {
+        if (entry.second != nullptr && cudaSetDevice(entry.first) == cudaSuccess) cublasDestroy(entry.second);
+      }
+    }
+    std::unordered_map<int, cublasHandle_t> handles;
+  };
   cublasHandle_t handle_ = nullptr;
 };
 
@@ -80,18 +99,97 @@ cublasStatus_t gemm(cublasHandle_t handle, GemmShape s, const float* a, const fl
   return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &one, a, s.m, b, s.k, &zero, c, s.m);
 }
 
+/// One pass of the checksum: block b adds chunk b of `values` (kSumChunk of them) into sums[b],
+/// lane t = thread t, in the order gemm_checksum.hpp gives (and gemm_multiply.cpp follows).
 template <class T>
-double multiply(fastgpu::Device& device, GemmShape shape, const T* a, const T* b, T* c, int repeat) {
+__global__ void sum_chunks_kernel(const T* values, std::uint64_t count, double* sums) {
+  __shared__ double lane[kSumLanes];
+  const std::uint64_t first = static_cast<std::uint64_t>(blockIdx.x) * kSumChunk;
+  double sum = 0.0;
+  for (unsigned j = 0; j < kSumPerLane; ++j) {
+    const std::uint64_t i = first + std::uint64_t{j} * kSumLanes + threadIdx.x;
+    if (i < count) sum += static_cast<double>(values[i]);
+  }
+  lane[threadIdx.x] = sum;
+  __syncthreads();
+  for (unsigned s = kSumLanes / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s) lane[threadIdx.x] += lane[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) sums[blockIdx.x] = lane[0];
+}
+
+template <class T>
+void sum_chunks(cudaStream_t stream, const T* values, std::uint64_t count, double* sums) {
+  const std::uint64_t blocks = checksum_pass_size(count);
+  if (blocks > 0x7fffffffu) throw ::fastgpu::DeviceError("gemm checksum: too many values for one grid");
+  sum_chunks_kernel<<<static_cast<unsigned>(blocks), kSumLanes, 0, stream>>>(values, count, sums);
+  FASTGPU_CHECK_CUDA(cudaGetLastError());
+}
+
+/// Queues the passes of the checksum over `count` (> 0) values on the device's stream, in
+/// `scratch` (checksum_scratch_size(count) values); returns where the sum will be.
+template <class T>
+const double* queue_checksum(fastgpu::Device& device, const T* values, std::uint64_t count, double* scratch) {
   const auto stream = static_cast<cudaStream_t>(device.stream());
-  CublasHandle handle(stream);  // created outside the timed loop
-  CudaEvent start, stop;
+  sum_chunks(stream, values, count, scratch);
+  std::uint64_t left = checksum_pass_size(count);
+  double* in = scratch;
+  while (left > 1) {
+    double* out = in + left;
+    sum_chunks(stream, static_cast<const double*>(in), left, out);
+    left = checksum_pass_size(left);
+    in = out;
+  }
+  return in;
+}
+
+template <class T>
+double checksum(fastgpu::Device& device, const T* values, std::uint64_t count) {
+  if (count == 0) return 0.0;
+  fastgpu::DeviceBuffer<double> scratch(device, checksum_scratch_size(count));
+  const double* sum = queue_checksum(device, values, count, scratch.data());
+  double result = 0;
+  device.copy_to_host(&result, sum, sizeof result);  // waits for the passes
+  return result;
+}
+
+/// Queues `repeat` multiplies between two events (not waited for).
+template <class T>
+void queue_multiply(fastgpu::Device& device, GemmShape shape, const T* a, const T* b, T* c, int repeat,
+                    const CudaEvent& start, const CudaEvent& stop) {
+  const auto stream = static_cast<cudaStream_t>(device.stream());
+  const CublasHandle handle(device);
   FASTGPU_CHECK_CUDA(cudaEventRecord(start.get(), stream));
   for (int r = 0; r < repeat; ++r) FASTGPU_CHECK_CUBLAS(gemm(handle.get(), shape, a, b, c));
   FASTGPU_CHECK_CUDA(cudaEventRecord(stop.get(), stream));
-  FASTGPU_CHECK_CUDA(cudaEventSynchronize(stop.get()));
+}
+
+double elapsed_seconds(const CudaEvent& start, const CudaEvent& stop) {
   float milliseconds = 0;
   FASTGPU_CHECK_CUDA(cudaEventElapsedTime(&milliseconds, start.get(), stop.get()));
   return milliseconds / 1000.0;
+}
+
+template <class T>
+double multiply(fastgpu::Device& device, GemmShape shape, const T* a, const T* b, T* c, int repeat) {
+  CudaEvent start, stop;
+  queue_multiply(device, shape, a, b, c, repeat, start, stop);
+  FASTGPU_CHECK_CUDA(cudaEventSynchronize(stop.get()));
+  return elapsed_seconds(start, stop);
+}
+
+template <class T>
+GemmRun multiply_and_checksum(fastgpu::Device& device, GemmShape shape, const T* a, const T* b, T* c, int repeat) {
+  const std::uint64_t count = static_cast<std::uint64_t>(shape.m) * static_cast<std::uint64_t>(shape.n);
+  fastgpu::DeviceBuffer<double> scratch(device, checksum_scratch_size(count));
+  CudaEvent start, stop;
+  queue_multiply(device, shape, a, b, c, repeat, start, stop);
+  const double* sum = queue_checksum(device, static_cast<const T*>(c), count, scratch.data());
+  GemmRun run;
+  device.copy_to_host(&run.checksum, sum, sizeof run.checksum);  // the one wait: multiplies and checksum
+  run.seconds = elapsed_seconds(start, stop);
+  return run;
 }
 
 }  // namespace
@@ -111,6 +209,20 @@ double multiply_on_cuda(fastgpu::Device& device, GemmShape shape, const double* 
 double multiply_on_cuda(fastgpu::Device& device, GemmShape shape, const float* a, const float* b, float* c,
                         int repeat) {
   return multiply(device, shape, a, b, c, repeat);
+}
+double checksum_on_cuda(fastgpu::Device& device, const double* values, std::uint64_t count) {
+  return checksum(device, values, count);
+}
+double checksum_on_cuda(fastgpu::Device& device, const float* values, std::uint64_t count) {
+  return checksum(device, values, count);
+}
+GemmRun multiply_and_checksum_on_cuda(fastgpu::Device& device, GemmShape shape, const double* a, const double* b,
+                                      double* c, int repeat) {
+  return multiply_and_checksum(device, shape, a, b, c, repeat);
+}
+GemmRun multiply_and_checksum_on_cuda(fastgpu::Device& device, GemmShape shape, const float* a, const float* b,
+                                      float* c, int repeat) {
+  return multiply_and_checksum(device, shape, a, b, c, repeat);
 }
 
 }  // namespace fastgpu::kernels

@@ -249,8 +249,10 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
   // The copy that did not finish first was superseded, whether the cancel stopped it or it ended
   // before the cancel reached it: only the winner's result counts.
   attempt.status = live.phase == Phase::cancelling ? AttemptStatus::superseded : result.status;
-  // Stopped by the run's stop (Shutdown), not by a decision about this subtask.
-  const bool interrupted = stopping_ && attempt.status == AttemptStatus::cancelled;
+  // Stopped by the run's stop (Shutdown), not by a decision about this subtask; or killed by a stop
+  // signal its worker saw (Slurm signals every process at once), which the worker reports as such.
+  const bool interrupted = (stopping_ && attempt.status == AttemptStatus::cancelled) ||
+                           attempt.status == AttemptStatus::interrupted;
   if (interrupted) attempt.status = AttemptStatus::interrupted;
   attempt.exit_code = result.exit_code;
   attempt.signal = result.signal;
@@ -272,8 +274,13 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
   record.exit_code = result.exit_code;
 
   if (interrupted) {
-    // Not a failure: it runs again on resume (unless another copy still finishes it now).
+    // Not a failure: it runs again on resume (unless another copy still finishes it now), or
+    // now when only its worker was signalled and the run goes on.
     if (state.live.empty()) record.status = TaskStatus::pending;
+    if (state.live.empty() && !stopping_) {
+      enqueue(result.task);
+      sink_.add_event({now, "requeue", result.task, worker.info.rank, -1, result.error + " (a stop signal on its worker)"});
+    }
   } else if (result.status == AttemptStatus::done) {
     const bool speed_was_known = model_.speed_known(worker.info.rank, kCalibrationRuns);
     // Not a gang: its time is the slowest member's plus their communication, no sample of one

@@ -1,6 +1,7 @@
 #include "worker/worker_loop.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -134,7 +135,7 @@ class Worker {
     out.attempt = current_->launch.attempt;
     out.start = current_->start;
     out.end = seconds_since(config_.job_start_unix);
-    out.status = result.status;
+    out.status = killed_by_the_stop(result) ? AttemptStatus::interrupted : result.status;
     out.exit_code = result.exit_code;
     out.signal = result.signal;
     out.error = result.error;
@@ -163,6 +164,14 @@ class Worker {
     telemetry_sent_at_ = at;
     comm::WorkerTelemetry batch{telemetry_->take()};
     if (!batch.samples.empty()) transport_.send(0, batch);
+  }
+
+  // Slurm (scancel, the time limit) signals every process of the job at once: a subtask can die of
+  // that SIGTERM before rank 0's Shutdown arrives. It was stopped, not broken: run it again.
+  bool killed_by_the_stop(const CommandResult& result) const {
+    const bool by_stop_signal = result.signal == SIGTERM || result.signal == SIGINT || result.signal == SIGKILL;
+    return result.status == AttemptStatus::failed && by_stop_signal && config_.stop_requests &&
+           config_.stop_requests() > 0;
   }
 
   // Made when first needed, on the worker's own thread: a worker that only runs commands never

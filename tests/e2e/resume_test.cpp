@@ -151,14 +151,19 @@ TEST_F(ResumeTest, ABadDeadlineIsAUsageErrorBeforeAnythingStarts) {
   EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
 }
 
-TEST_F(ResumeTest, AFailureOnRankZeroAfterTheWorkersStartedEndsTheRunInsteadOfHanging) {
-  // {output_dir} under a plain file cannot be created: rank 0 fails once its workers are running.
+TEST_F(ResumeTest, AnOutputDirThatCannotBeCreatedIsAUsageError) {
+  // {output_dir} under a plain file cannot be created.
   write("afile", "");
   write("job.toml", "[job]\nname = \"od\"\noutput_dir = \"afile/sub\"\n[task]\ncommand = [\"true\"]\n"
                     "[sweep]\ni = [1, 2]\n");
   const auto run = fastgpu({"run", "job.toml", "-o", "out.h5", "--workers", "2"});  // the harness times out at 120 s
-  EXPECT_NE(run.exit_code, 0);
+  EXPECT_EQ(run.exit_code, 2) << "checked before anything starts";
+  EXPECT_NE(run.err.find("cannot create output_dir"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("afile"), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
+  const auto under_mpi = mpi_fastgpu(3, {"run", "job.toml", "-o", "out.h5"});
+  EXPECT_EQ(under_mpi.exit_code, 2) << under_mpi.err;
+  EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
 }
 
 TEST_F(ResumeTest, ADeadlineUnderMpiexec) {
