@@ -116,6 +116,9 @@ struct AttemptRecord {
   std::string stderr_tail;
   std::vector<Metric> metrics;
   std::vector<OutputArray> arrays;  ///< /outputs/arrays
+  /// A checkpointable kernel stopped early: its state (Kernel::checkpoint), from which the next
+  /// attempt continues, in this run or after --resume (/outputs/checkpoints). Bytes; may hold NULs.
+  std::string checkpoint;
 };
 
 /** @brief One /workers row. */

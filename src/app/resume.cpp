@@ -53,11 +53,19 @@ ResumePlan plan_resume(const Results& old, const std::vector<TaskRecord>& fresh)
   }
   plan.dropped = old.tasks.size() - plan.kept;
 
+  std::vector<std::int32_t> checkpoint_attempt(fresh.size(), -1);
   for (AttemptRecord attempt : old.attempts) {
     if (attempt.task < 0 || static_cast<std::size_t>(attempt.task) >= old.tasks.size()) continue;
     if (new_index[attempt.task] < 0) continue;
     attempt.task = new_index[attempt.task];
     if (attempt.status == AttemptStatus::running) attempt.status = AttemptStatus::interrupted;
+    // The latest state a checkpointable kernel left is where the subtask continues.
+    const auto task = static_cast<std::uint32_t>(attempt.task);
+    if (!attempt.checkpoint.empty() && plan.records[task].status != TaskStatus::done &&
+        attempt.attempt >= checkpoint_attempt[task]) {
+      checkpoint_attempt[task] = attempt.attempt;
+      plan.checkpoints[task] = attempt.checkpoint;
+    }
     plan.attempts.push_back(std::move(attempt));
   }
   for (auto& attempt : lost_in_flight) plan.attempts.push_back(std::move(attempt));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "fastgpu/results.hpp"
@@ -18,6 +19,7 @@ struct ResumePlan {
   std::vector<EventRecord> events;          ///< earlier events, task indices of the new run
   std::vector<TelemetrySample> telemetry;   ///< earlier device samples, kept as they were
   std::vector<ReductionValue> reductions;   ///< what earlier runs combined; this run adds to them
+  std::map<std::uint32_t, std::string> checkpoints;  ///< by task: the state its next attempt restores
   std::size_t done = 0, kept = 0, dropped = 0;
 };
 

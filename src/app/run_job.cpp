@@ -196,7 +196,10 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   ResultsSink& sink = resume_sink ? static_cast<ResultsSink&>(*resume_sink) : writer;
   scheduler::Scheduler scheduler(prepared.job, prepared.subtasks, config, transport, sink,
                                  prepared.history ? &*prepared.history : nullptr);
-  if (resume) scheduler.resume_from(resume->records, resume->next_attempts);
+  if (resume) {
+    scheduler.resume_from(resume->records, resume->next_attempts);
+    scheduler.resume_checkpoints(resume->checkpoints);
+  }
   std::optional<RunProgress> progress;
   if (!options.quiet) {
     progress.emplace(std::cerr, isatty(STDERR_FILENO) == 1, options.progress_interval_s, run_began - started_unix);

@@ -13,12 +13,12 @@ class Encoder : public support::ByteEncoder<Encoder> {
   using ByteEncoder::put;
   void put(const LaunchSpec& l) { put(l.kernel), put(l.args), put(l.argv), put(l.env), put(l.cwd); }
   void put(const TaskLaunch& t) {
-    put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes), put(t.gang), put(t.gang_host);
+    put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes), put(t.gang), put(t.gang_host), put(t.restore);
   }
   void put(const TaskStarted& s) { put(s.task), put(s.attempt), put(s.start); }
   void put(const TaskResult& r) {
     put(r.task), put(r.attempt), put(r.start), put(r.end), put(r.status), put(r.exit_code), put(r.signal);
-    put(r.error), put(r.stdout_tail), put(r.stderr_tail), put(r.metrics), put(r.arrays);
+    put(r.error), put(r.stdout_tail), put(r.stderr_tail), put(r.metrics), put(r.arrays), put(r.checkpoint);
   }
   void put(const WorkerHello& m) { put(m.worker); }
   void put(const AssignTasks& m) { put(m.tasks); }
@@ -40,12 +40,12 @@ class Decoder : public support::ByteDecoder<Decoder> {
   using ByteDecoder::get;
   void get(LaunchSpec& l) { get(l.kernel), get(l.args), get(l.argv), get(l.env), get(l.cwd); }
   void get(TaskLaunch& t) {
-    get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes), get(t.gang), get(t.gang_host);
+    get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes), get(t.gang), get(t.gang_host), get(t.restore);
   }
   void get(TaskStarted& s) { get(s.task), get(s.attempt), get(s.start); }
   void get(TaskResult& r) {
     get(r.task), get(r.attempt), get(r.start), get(r.end), get(r.status), get(r.exit_code), get(r.signal);
-    get(r.error), get(r.stdout_tail), get(r.stderr_tail), get(r.metrics), get(r.arrays);
+    get(r.error), get(r.stdout_tail), get(r.stderr_tail), get(r.metrics), get(r.arrays), get(r.checkpoint);
   }
   void get(WorkerHello& m) { get(m.worker); }
   void get(AssignTasks& m) { get(m.tasks); }

@@ -24,6 +24,7 @@ struct TaskLaunch {
   /// (member 0 leads); each gets this same launch. Empty for a one-GPU subtask.
   std::vector<std::int32_t> gang;
   std::string gang_host;  ///< member 0's host: MASTER_ADDR for command subtasks
+  std::string restore;    ///< a kernel state to continue from (an earlier attempt's checkpoint)
 };
 
 /// Worker -> scheduler, once at start: who and where it is.
@@ -55,6 +56,7 @@ struct TaskResult {
   std::string stderr_tail;
   std::vector<Metric> metrics;
   std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays
+  std::string checkpoint;           ///< a checkpointable kernel's state when it was stopped early
 };
 
 /// Worker -> scheduler: what started and what finished since the last report (batched).

@@ -134,6 +134,15 @@ RowTypes metric_row_types() {
       .build();
 }
 
+RowTypes checkpoint_row_types() {
+  Datatype bytes(check(H5Tvlen_create(H5T_NATIVE_UINT8), kNoFile, "H5Tvlen_create"));
+  return CompoundBuilder(sizeof(CheckpointRow))
+      .add("attempt", offsetof(CheckpointRow, attempt), H5T_NATIVE_INT64)
+      .add("task", offsetof(CheckpointRow, task), H5T_NATIVE_INT64)
+      .add("state", offsetof(CheckpointRow, state), bytes.get())
+      .build();
+}
+
 RowTypes array_row_types() {
   Datatype str = vlen_string_type();
   return CompoundBuilder(sizeof(ArrayRow))

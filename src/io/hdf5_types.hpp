@@ -49,6 +49,13 @@ struct MetricRow {
   double value;
 };
 
+/** @brief A checkpointable kernel's state when its attempt stopped early. */
+struct CheckpointRow {
+  std::int64_t attempt;
+  std::int64_t task;
+  hvl_t state;  ///< bytes (H5T_NATIVE_UINT8)
+};
+
 /** @brief One value of an attempt's output array: long format, one row per element. */
 struct ArrayRow {
   std::int64_t attempt;
@@ -130,6 +137,7 @@ Datatype task_state_memory_type();
 RowTypes attempt_row_types();
 RowTypes metric_row_types();
 RowTypes array_row_types();
+RowTypes checkpoint_row_types();
 RowTypes worker_row_types();
 RowTypes event_row_types();
 RowTypes telemetry_row_types();

@@ -24,7 +24,7 @@ namespace {
 
 // A journal is this header, then records: u32 payload size, u32 CRC-32 of the payload, payload.
 // A payload is one kind byte and the record's fields (support/byte_codec.hpp).
-constexpr char kMagic[] = "fastgpu-journal 3\n";  // 3: WorkerRecord has pci_bus_id, numa_node, cpu_set
+constexpr char kMagic[] = "fastgpu-journal 4\n";  // 3: WorkerRecord has pci_bus_id, numa_node, cpu_set
 constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;
 
 // New kinds go at the end: a kind's number is its meaning in journals already on disk.
@@ -44,7 +44,7 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const AttemptRecord& a) {
     put(a.task), put(a.attempt), put(a.worker), put(a.host), put(a.device), put(a.start), put(a.end);
     put(a.status), put(a.exit_code), put(a.signal), put(a.predicted_s), put(a.migrated), put(a.error);
-    put(a.stdout_tail), put(a.stderr_tail), put(a.metrics), put(a.arrays);
+    put(a.stdout_tail), put(a.stderr_tail), put(a.metrics), put(a.arrays), put(a.checkpoint);
   }
   void put(const EventRecord& e) { put(e.time), put(e.kind), put(e.task), put(e.from), put(e.to), put(e.detail); }
   void put(const CostClassParams& c) { put(c.task_class), put(c.intercept_s), put(c.seconds_per_cost), put(c.samples); }
@@ -69,7 +69,7 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(AttemptRecord& a) {
     get(a.task), get(a.attempt), get(a.worker), get(a.host), get(a.device), get(a.start), get(a.end);
     get(a.status), get(a.exit_code), get(a.signal), get(a.predicted_s), get(a.migrated), get(a.error);
-    get(a.stdout_tail), get(a.stderr_tail), get(a.metrics), get(a.arrays);
+    get(a.stdout_tail), get(a.stderr_tail), get(a.metrics), get(a.arrays), get(a.checkpoint);
   }
   void get(EventRecord& e) { get(e.time), get(e.kind), get(e.task), get(e.from), get(e.to), get(e.detail); }
   void get(CostClassParams& c) { get(c.task_class), get(c.intercept_s), get(c.seconds_per_cost), get(c.samples); }

@@ -20,6 +20,7 @@ inline constexpr const char* kStdout = "outputs/stdout";
 inline constexpr const char* kStderr = "outputs/stderr";
 inline constexpr const char* kMetrics = "outputs/metrics";
 inline constexpr const char* kArrays = "outputs/arrays";
+inline constexpr const char* kCheckpoints = "outputs/checkpoints";
 inline constexpr const char* kWorkers = "workers";
 inline constexpr const char* kEvents = "events";
 inline constexpr const char* kTelemetry = "telemetry";

@@ -271,6 +271,13 @@ Results read_results(const std::filesystem::path& path) {
       if (arrays.empty() || arrays.back().name != text(r.name) || r.index == 0) arrays.push_back({text(r.name), {}});
       arrays.back().values.push_back(r.value);
     }, "/outputs");
+    RowTypes checkpoint_types = checkpoint_row_types();  // absent in files from before checkpoints: no rows
+    read_table<CheckpointRow>(outputs.get(), "checkpoints", checkpoint_types.memory.get(), path,
+                              [&](const CheckpointRow& r, std::size_t) {
+      if (r.attempt < 0 || static_cast<std::size_t>(r.attempt) >= results.attempts.size()) return;
+      results.attempts[static_cast<std::size_t>(r.attempt)].checkpoint.assign(static_cast<const char*>(r.state.p),
+                                                                              r.state.len);
+    }, "/outputs");
   }
   {
     // Files from before pci_bus_id, numa_node and cpu_set lack them: HDF5 leaves those members

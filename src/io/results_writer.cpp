@@ -104,6 +104,7 @@ std::size_t footprint(const AttemptRecord& a) {
                       a.stdout_tail.size() + a.stderr_tail.size();
   for (const Metric& m : a.metrics) bytes += sizeof(Metric) + m.name.size();
   for (const OutputArray& o : a.arrays) bytes += sizeof(OutputArray) + o.name.size() + o.values.size() * sizeof(double);
+  bytes += a.checkpoint.size();
   return bytes;
 }
 std::size_t footprint(const WorkerRecord& w) {
@@ -159,6 +160,7 @@ struct ResultsWriter::Impl {
   Table stderr_tails;
   Table metrics;
   Table arrays;
+  Table checkpoints;
   Table workers;
   Table events;
   Table telemetry;
@@ -202,6 +204,7 @@ void ResultsWriter::Impl::write_pending() {
     std::vector<const char*> err;
     std::vector<MetricRow> metric_rows;
     std::vector<ArrayRow> array_rows;
+    std::vector<CheckpointRow> checkpoint_rows;
     rows.reserve(n);
     out.reserve(n);
     err.reserve(n);
@@ -213,6 +216,10 @@ void ResultsWriter::Impl::write_pending() {
       const auto row = static_cast<std::int64_t>(attempts.rows + i);
       for (const Metric& m : a.metrics)
         metric_rows.push_back(MetricRow{row, a.task, m.name.c_str(), m.value});
+      if (!a.checkpoint.empty()) {
+        checkpoint_rows.push_back(
+            CheckpointRow{row, a.task, hvl_t{a.checkpoint.size(), const_cast<char*>(a.checkpoint.data())}});
+      }
       for (const OutputArray& o : a.arrays) {
         for (std::size_t k = 0; k < o.values.size(); ++k) {
           array_rows.push_back(ArrayRow{row, a.task, o.name.c_str(), static_cast<std::int64_t>(k), o.values[k]});
@@ -231,8 +238,11 @@ void ResultsWriter::Impl::write_pending() {
                 metric_rows.size(), metric_rows.data(), path);
     append_rows(arrays.dataset.get(), arrays.name, arrays.memory_type.get(), arrays.rows, array_rows.size(),
                 array_rows.data(), path);
+    append_rows(checkpoints.dataset.get(), checkpoints.name, checkpoints.memory_type.get(), checkpoints.rows,
+                checkpoint_rows.size(), checkpoint_rows.data(), path);
     attempts.rows += n;
     arrays.rows += array_rows.size();
+    checkpoints.rows += checkpoint_rows.size();
     stdout_tails.rows += n;
     stderr_tails.rows += n;
     metrics.rows += metric_rows.size();
@@ -284,7 +294,7 @@ void ResultsWriter::Impl::write_pending() {
 }
 
 void ResultsWriter::Impl::close() {
-  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &arrays, &workers, &events, &telemetry}) {
+  for (Table* table : {&tasks, &attempts, &stdout_tails, &stderr_tails, &metrics, &arrays, &checkpoints, &workers, &events, &telemetry}) {
     table->dataset.reset();
   }
   job.reset();
@@ -367,6 +377,8 @@ std::unique_ptr<ResultsWriter> ResultsWriter::create(const std::filesystem::path
                                "FASTGPU_METRIC lines; attempt = row in /attempts", path);
     impl->arrays = make_table(file, kArrays, array_row_types(), 0, kChunkRows,
                               "kernel output arrays, one row per element; attempt = row in /attempts", path);
+    impl->checkpoints = make_table(file, kCheckpoints, checkpoint_row_types(), 0, kChunkRows,
+                                   "state of a checkpointable kernel stopped early; attempt = row in /attempts", path);
     impl->workers =
         make_table(file, kWorkers, worker_row_types(), 0, kWorkerChunkRows, "one row per worker rank", path);
     impl->events = make_table(file, kEvents, event_row_types(), 0, kChunkRows,

@@ -181,6 +181,7 @@ comm::TaskLaunch Scheduler::make_launch(std::uint32_t task, std::int32_t attempt
   launch.launch.env.emplace_back("FASTGPU_OUTPUT_DIR", job_.output_dir);
   launch.timeout_s = subtask.timeout_s;
   launch.tail_bytes = job_.task.output_tail_bytes;
+  launch.restore = states_[task].checkpoint;
   return launch;
 }
 
@@ -263,6 +264,7 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
   attempt.stderr_tail = result.stderr_tail;
   attempt.metrics = result.metrics;
   attempt.arrays = result.arrays;
+  attempt.checkpoint = result.checkpoint;
   sink_.add_attempt(attempt);
   if (settled) return;  // a late copy or a duplicate: recorded, decides nothing
 
@@ -275,7 +277,8 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
 
   if (interrupted) {
     // Not a failure: it runs again on resume (unless another copy still finishes it now), or
-    // now when only its worker was signalled and the run goes on.
+    // now when only its worker was signalled and the run goes on; from its checkpoint if it left one.
+    if (!result.checkpoint.empty()) state.checkpoint = result.checkpoint;
     if (state.live.empty()) record.status = TaskStatus::pending;
     if (state.live.empty() && !stopping_) {
       enqueue(result.task);
@@ -292,6 +295,7 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
                            std::to_string(kCalibrationRuns) + " subtasks"});
     }
     record.status = TaskStatus::done;
+    state.checkpoint.clear();
     --unfinished_;
     if (live.speculative || !state.live.empty()) {
       sink_.add_event({now, "speculation_won", result.task, worker.info.rank, -1,
@@ -337,6 +341,12 @@ void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::v
     }
     std::erase_if(gangs_, [&](const auto& entry) { return entry.second == task; });
     std::erase(too_big_, task);
+  }
+}
+
+void Scheduler::resume_checkpoints(const std::map<std::uint32_t, std::string>& checkpoints) {
+  for (const auto& [task, state] : checkpoints) {
+    if (task < states_.size() && records_[task].status != TaskStatus::done) states_[task].checkpoint = state;
   }
 }
 

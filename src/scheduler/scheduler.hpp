@@ -89,6 +89,8 @@ class Scheduler {
   /// the subtasks). Done subtasks stay done and are never placed; the others start their attempt
   /// numbers at `next_attempts[task]` (after the earlier run's).
   void resume_from(const std::vector<TaskRecord>& records, const std::vector<std::int32_t>& next_attempts);
+  /// --resume: the states interrupted kernels left (by task), which their next attempts restore.
+  void resume_checkpoints(const std::map<std::uint32_t, std::string>& checkpoints);
   /// The run is stopping (signal, deadline): nothing new is placed or moved from now on, and an
   /// attempt the worker reports as cancelled is recorded as interrupted (its subtask goes back to
   /// pending, to run again on resume).
@@ -156,6 +158,7 @@ class Scheduler {
     int avoid_worker = -1;  ///< a retry prefers another worker than the one that failed
     bool copied = false;    ///< a speculative copy was made (at most one)
     std::vector<LiveAttempt> live;
+    std::string checkpoint;  ///< the state an interrupted kernel left: the next attempt starts from it
   };
   struct WorkerState {
     WorkerRecord info;

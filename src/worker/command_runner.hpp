@@ -32,6 +32,7 @@ struct CommandResult {
   std::string stderr_tail;
   std::vector<Metric> metrics;  ///< from stdout lines "FASTGPU_METRIC name=value", in order
   std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays (none for a command)
+  std::string checkpoint;           ///< a checkpointable kernel's state when it stopped early
   double duration_s = 0;
 };
 

@@ -113,13 +113,14 @@ class WorkerContext final : public fastgpu::Context {
 class KernelAttempt final : public RunningAttempt {
  public:
   KernelAttempt(std::unique_ptr<fastgpu::Kernel> kernel, LaunchSpec launch, std::int64_t task, int attempt,
-                double timeout_s, KernelServices services)
+                double timeout_s, KernelServices services, std::string restore)
       : kernel_(std::move(kernel)),
         launch_(std::move(launch)),
         task_(task),
         attempt_(attempt),
         timeout_s_(timeout_s),
-        services_(std::move(services)) {}
+        services_(std::move(services)),
+        restore_(std::move(restore)) {}
 
   bool poll(std::chrono::milliseconds) override {
     if (!finished_) run();
@@ -138,6 +139,10 @@ class KernelAttempt final : public RunningAttempt {
   void run() {
     WorkerContext context(services_, launch_, task_, attempt_, timeout_s_, result_);
     try {
+      if (!restore_.empty()) {
+        if (!kernel_->checkpointable()) throw KernelError("has a checkpoint to continue from but cannot restore one");
+        kernel_->restore(context, std::as_bytes(std::span(restore_.data(), restore_.size())));
+      }
       kernel_->run(context);
       if (context.timed_out()) {
         result_.status = AttemptStatus::timed_out;
@@ -145,6 +150,11 @@ class KernelAttempt final : public RunningAttempt {
       } else if (context.stopped()) {
         result_.status = AttemptStatus::cancelled;
         result_.error = "stopped by the scheduler";
+        if (kernel_->checkpointable()) {
+          const std::vector<std::byte> state = kernel_->checkpoint(context);
+          result_.checkpoint.assign(reinterpret_cast<const char*>(state.data()), state.size());
+          result_.error += "; checkpointed (" + std::to_string(state.size()) + " bytes) to continue from";
+        }
       } else {
         context.device().synchronize();
         result_.status = AttemptStatus::done;
@@ -171,6 +181,7 @@ class KernelAttempt final : public RunningAttempt {
   int attempt_;
   double timeout_s_;
   KernelServices services_;
+  std::string restore_;
   CommandResult result_;
   bool finished_ = false;
 };
@@ -185,8 +196,9 @@ std::unique_ptr<fastgpu::Kernel> make_compute_kernel(const std::string& name) {
 
 std::unique_ptr<RunningAttempt> start_kernel_attempt(std::unique_ptr<fastgpu::Kernel> kernel, const LaunchSpec& launch,
                                                      std::int64_t task, int attempt, const CommandOptions& options,
-                                                     const KernelServices& services) {
-  return std::make_unique<KernelAttempt>(std::move(kernel), launch, task, attempt, options.timeout_s, services);
+                                                     const KernelServices& services, std::string restore) {
+  return std::make_unique<KernelAttempt>(std::move(kernel), launch, task, attempt, options.timeout_s, services,
+                                         std::move(restore));
 }
 
 }  // namespace fastgpu::worker

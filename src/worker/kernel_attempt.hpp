@@ -31,9 +31,11 @@ struct KernelServices {
 /// synthetic kernel (noop, sleep, spin: start_attempt runs those).
 std::unique_ptr<fastgpu::Kernel> make_compute_kernel(const std::string& name);
 
-/// Starts `kernel` for `launch` (not run until the first poll()).
+/// Starts `kernel` for `launch` (not run until the first poll()). A non-empty `restore` (an earlier
+/// attempt's checkpoint) is given to Kernel::restore first. A checkpointable kernel stopped early
+/// (Shutdown, a signal) leaves its state in CommandResult::checkpoint.
 std::unique_ptr<RunningAttempt> start_kernel_attempt(std::unique_ptr<fastgpu::Kernel> kernel, const LaunchSpec& launch,
                                                      std::int64_t task, int attempt, const CommandOptions& options,
-                                                     const KernelServices& services);
+                                                     const KernelServices& services, std::string restore = {});
 
 }  // namespace fastgpu::worker

@@ -114,7 +114,8 @@ class Worker {
           gang_ = join_gang(launch);  // waits for the other members to reach this subtask
           services.communicator = gang_.get();
         }
-        attempt = start_kernel_attempt(std::move(kernel), launch.launch, launch.task, launch.attempt, options, services);
+        attempt = start_kernel_attempt(std::move(kernel), launch.launch, launch.task, launch.attempt, options, services,
+                                       launch.restore);
       } catch (const std::exception& e) {
         CommandResult failed;
         failed.status = AttemptStatus::failed;
@@ -143,6 +144,7 @@ class Worker {
     out.stderr_tail = result.stderr_tail;
     out.metrics = result.metrics;
     out.arrays = result.arrays;
+    out.checkpoint = result.checkpoint;
     report_.finished.push_back(std::move(out));
     current_.reset();
     gang_.reset();
