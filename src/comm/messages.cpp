@@ -32,6 +32,7 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const WorkerTelemetry& m) { put(m.samples); }
   void put(const ReductionValue& r) { put(r.name), put(r.op), put(r.values), put(r.weight), put(r.contributions); }
   void put(const ReductionResult& m) { put(m.values); }
+  void put(const MigrateAttempt& m) { put(m.attempt); }
 };
 
 class Decoder : public support::ByteDecoder<Decoder> {
@@ -59,6 +60,7 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(WorkerTelemetry& m) { get(m.samples); }
   void get(ReductionValue& r) { get(r.name), get(r.op), get(r.values), get(r.weight), get(r.contributions); }
   void get(ReductionResult& m) { get(m.values); }
+  void get(MigrateAttempt& m) { get(m.attempt); }
 };
 
 template <std::size_t I = 0>

@@ -109,9 +109,16 @@ struct ReductionResult {
   std::vector<ReductionValue> values;
 };
 
+/// Scheduler -> worker: checkpoint this running attempt and stop it (in-flight migration). A
+/// checkpointable kernel returns at its next safe point and reports `cancelled` with its state,
+/// which the scheduler continues on another worker; any other attempt ignores it and runs on.
+struct MigrateAttempt {
+  AttemptRef attempt;
+};
+
 // New alternatives go at the end: the index is the message's type on the wire.
 using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye, RetractTasks, RetractAck,
-                             CancelAttempt, WorkerTelemetry, ReductionResult>;
+                             CancelAttempt, WorkerTelemetry, ReductionResult, MigrateAttempt>;
 
 /// Serializes a message (little-endian host layout: ranks of one job share an architecture).
 std::string encode(const Message& message);

@@ -444,7 +444,7 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   live.attempt = attempt;
   live.worker = worker.info.rank;
   live.predicted_s = predicted;
-  live.migrated = migrated;
+  live.migrated = migrated || std::exchange(state.arrives_migrated, false);
   if (migrated) live.moved_at = now;
   live.speculative = speculative;
   live.calibration = calibration;

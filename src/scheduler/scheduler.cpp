@@ -129,6 +129,7 @@ void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, dou
 void Scheduler::on_tick(double now) {
   if (stopping_ || now < next_rebalance_) return;
   rebalance(now);
+  migrate_running(now);
   next_rebalance_ = now + rebalance_interval();
   place(now);  // a worker whose running subtask nears its end may queue its next one now
 }
@@ -250,6 +251,9 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
   // The copy that did not finish first was superseded, whether the cancel stopped it or it ended
   // before the cancel reached it: only the winner's result counts.
   attempt.status = live.phase == Phase::cancelling ? AttemptStatus::superseded : result.status;
+  // Checkpointed to move (in-flight migration): interrupted here, it continues elsewhere.
+  const bool moved_out = live.migrating && result.status == AttemptStatus::cancelled && !result.checkpoint.empty();
+  if (moved_out) attempt.status = AttemptStatus::interrupted;
   // Stopped by the run's stop (Shutdown), not by a decision about this subtask; or killed by a stop
   // signal its worker saw (Slurm signals every process at once), which the worker reports as such.
   const bool interrupted = (stopping_ && attempt.status == AttemptStatus::cancelled) ||
@@ -282,7 +286,14 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
     if (state.live.empty()) record.status = TaskStatus::pending;
     if (state.live.empty() && !stopping_) {
       enqueue(result.task);
-      sink_.add_event({now, "requeue", result.task, worker.info.rank, -1, result.error + " (a stop signal on its worker)"});
+      if (moved_out) {
+        state.arrives_migrated = true;
+        sink_.add_event({now, "migrate_running", result.task, worker.info.rank, live.retract_to,
+                         "checkpointed after " + std::to_string(result.end - result.start) + " s (" +
+                             std::to_string(result.checkpoint.size()) + " bytes); it continues from there"});
+      } else {
+        sink_.add_event({now, "requeue", result.task, worker.info.rank, -1, result.error + " (a stop signal on its worker)"});
+      }
     }
   } else if (result.status == AttemptStatus::done) {
     const bool speed_was_known = model_.speed_known(worker.info.rank, kCalibrationRuns);

@@ -147,6 +147,7 @@ class Scheduler {
     bool speculative = false;
     bool calibration = false;  ///< placed to learn the worker's speed (never moved)
     int retract_to = -1;  ///< Phase::retracting: the worker it moves to
+    bool migrating = false;  ///< running, asked to checkpoint so it continues on a faster worker
     /// Set for a multi-GPU attempt (shared: LiveAttempt is copied). Never retracted nor copied:
     /// gangs must keep one relative order on every worker they share, or their members deadlock.
     std::shared_ptr<Gang> gang;
@@ -159,6 +160,7 @@ class Scheduler {
     bool copied = false;    ///< a speculative copy was made (at most one)
     std::vector<LiveAttempt> live;
     std::string checkpoint;  ///< the state an interrupted kernel left: the next attempt starts from it
+    bool arrives_migrated = false;  ///< its next attempt continues a running one moved off its worker
   };
   struct WorkerState {
     WorkerRecord info;
@@ -218,6 +220,8 @@ class Scheduler {
 
   // rebalance.cpp
   void rebalance(double now);
+  /// In-flight migration (src/scheduler/running_migration.cpp).
+  void migrate_running(double now);
   // speculation.cpp
   void speculate(double now, std::map<int, comm::AssignTasks>& batches);
 

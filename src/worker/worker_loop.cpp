@@ -107,6 +107,7 @@ class Worker {
     if (launch.gang.size() > 1) add_gang_env(launch, options.extra_env);
     if (auto kernel = make_compute_kernel(launch.launch.kernel)) {
       cancel_current_ = false;
+      current_checkpointable_ = kernel->checkpointable();
       KernelServices services = services_;
       try {
         services.device = &device();  // a GPU that cannot be used fails this attempt, not the worker
@@ -226,6 +227,9 @@ class Worker {
       if (std::holds_alternative<comm::Shutdown>(envelope->message)) shutdown_read_ = true;
       const auto* cancel = std::get_if<comm::CancelAttempt>(&envelope->message);
       if (cancel && is_current(cancel->attempt)) cancel_current_ = true;
+      // Asked to move: only a kernel that can checkpoint stops for it; any other runs on.
+      const auto* migrate = std::get_if<comm::MigrateAttempt>(&envelope->message);
+      if (migrate && is_current(migrate->attempt) && current_checkpointable_) cancel_current_ = true;
       deferred_.push_back(std::move(*envelope));
     }
     return shutdown_read_ || cancel_current_ || (config_.stop_requests && config_.stop_requests() > 0);
@@ -307,7 +311,8 @@ class Worker {
   std::unique_ptr<comm::Collectives> gang_;  ///< the running multi-GPU kernel's communicator
   std::deque<comm::Envelope> deferred_;  ///< read while a kernel ran, handled after it
   bool shutdown_read_ = false;   ///< a Shutdown is among deferred_: every kernel stops
-  bool cancel_current_ = false;  ///< the running kernel's attempt was cancelled
+  bool cancel_current_ = false;  ///< the running kernel's attempt was cancelled (or asked to move)
+  bool current_checkpointable_ = false;  ///< the running kernel can checkpoint (it may move)
   std::chrono::steady_clock::time_point telemetry_sent_at_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> signalled_at_;

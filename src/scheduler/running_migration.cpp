@@ -1,0 +1,52 @@
+// In-flight migration: at the end of a job, when nothing is left to place, a kernel subtask still
+// running on a worker much slower than an idle one is asked to checkpoint (MigrateAttempt); its
+// state comes back with its result and the subtask continues, restored, on the faster worker.
+// Kernels that cannot checkpoint ignore the request and finish where they are.
+#include <limits>
+#include <vector>
+
+#include "scheduler/scheduler.hpp"
+
+namespace fastgpu::scheduler {
+
+void Scheduler::migrate_running(double now) {
+  if (config_.policy != Policy::cost || job_.task.kernel.empty() || !pending_.empty() || !gangs_.empty()) return;
+  std::vector<WorkerState*> idle;
+  for (auto& [rank, worker] : workers_) {
+    if (!worker.running && worker.queue.empty() && model_.speed_known(rank, kCalibrationRuns)) idle.push_back(&worker);
+  }
+  for (auto& [rank, worker] : workers_) {
+    if (idle.empty()) return;
+    if (!worker.running || !worker.queue.empty()) continue;
+    const std::uint32_t task = worker.running->task;
+    LiveAttempt* live = find_live(task, worker.running->attempt);
+    if (!live || live->phase != Phase::running || live->gang || live->speculative || live->calibration ||
+        live->migrating || live->predicted_s <= 0) {
+      continue;
+    }
+    // What is left here, as predicted, and how long the same share of the work takes there.
+    const double remaining = live->start + live->predicted_s - now;
+    if (remaining <= 0) continue;
+    const double share = remaining / live->predicted_s;
+    WorkerState* target = nullptr;
+    double there = std::numeric_limits<double>::infinity();
+    for (WorkerState* candidate : idle) {
+      const double t = pessimistic(*candidate, task) * share;
+      if (t < there) {
+        there = t;
+        target = candidate;
+      }
+    }
+    // Worth a checkpoint, two messages and a restore only for a clear gain.
+    const double gain = remaining - there - 4 * config_.latency_s;
+    if (target == nullptr || gain <= std::max(1.0, 0.25 * remaining)) continue;
+    live->migrating = true;
+    live->retract_to = target->info.rank;
+    out_.send(rank, comm::MigrateAttempt{{task, live->attempt}});
+    sink_.add_event({now, "checkpoint_request", task, rank, target->info.rank,
+                     "predicted " + std::to_string(remaining) + " s left here, " + std::to_string(there) + " s there"});
+    std::erase(idle, target);
+  }
+}
+
+}  // namespace fastgpu::scheduler
