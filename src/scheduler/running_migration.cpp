@@ -2,6 +2,7 @@
 // running on a worker much slower than an idle one is asked to checkpoint (MigrateAttempt); its
 // state comes back with its result and the subtask continues, restored, on the faster worker.
 // Kernels that cannot checkpoint ignore the request and finish where they are.
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -11,23 +12,28 @@ namespace fastgpu::scheduler {
 
 void Scheduler::migrate_running(double now) {
   if (config_.policy != Policy::cost || job_.task.kernel.empty() || !pending_.empty() || !gangs_.empty()) return;
+  // An idle worker of unknown speed may take it too: pessimistic() widens its prediction.
   std::vector<WorkerState*> idle;
   for (auto& [rank, worker] : workers_) {
-    if (!worker.running && worker.queue.empty() && model_.speed_known(rank, kCalibrationRuns)) idle.push_back(&worker);
+    if (!worker.running && worker.queue.empty()) idle.push_back(&worker);
   }
   for (auto& [rank, worker] : workers_) {
     if (idle.empty()) return;
     if (!worker.running || !worker.queue.empty()) continue;
     const std::uint32_t task = worker.running->task;
     LiveAttempt* live = find_live(task, worker.running->attempt);
+    // A subtask with a speculative copy running already has its rescue under way.
     if (!live || live->phase != Phase::running || live->gang || live->speculative || live->calibration ||
-        live->migrating || live->predicted_s <= 0) {
+        live->migrating || live->predicted_s <= 0 || states_[task].copied) {
       continue;
     }
-    // What is left here, as predicted, and how long the same share of the work takes there.
-    const double remaining = live->start + live->predicted_s - now;
+    // What is left here, as predicted — and past its prediction, the worker is slower than the
+    // model thought: assume at least half as long again as it has run — and how long the same
+    // share of the work takes there.
+    const double elapsed = std::max(0.0, now - live->start);
+    const double remaining = std::max(live->start + live->predicted_s - now, 0.5 * elapsed);
     if (remaining <= 0) continue;
-    const double share = remaining / live->predicted_s;
+    const double share = remaining / (elapsed + remaining);
     WorkerState* target = nullptr;
     double there = std::numeric_limits<double>::infinity();
     for (WorkerState* candidate : idle) {

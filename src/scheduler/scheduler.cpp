@@ -288,6 +288,7 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
       enqueue(result.task);
       if (moved_out) {
         state.arrives_migrated = true;
+        state.avoid_worker = worker.info.rank;  // not back onto the worker it was moved off
         sink_.add_event({now, "migrate_running", result.task, worker.info.rank, live.retract_to,
                          "checkpointed after " + std::to_string(result.end - result.start) + " s (" +
                              std::to_string(result.checkpoint.size()) + " bytes); it continues from there"});

@@ -31,7 +31,8 @@ void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches)
     // them in another order relative to other gangs than the original (a deadlock).
     if (states_[ref.task].copied || is_gang(subtasks_[ref.task])) continue;
     const LiveAttempt* live = find_live(ref.task, ref.attempt);
-    if (!live || live->phase != Phase::running) continue;
+    // One being checkpointed to move (in-flight migration) continues elsewhere from its state.
+    if (!live || live->phase != Phase::running || live->migrating) continue;
     candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other_rank, ref.task});
   }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {

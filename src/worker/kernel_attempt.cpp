@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "job/kernel_catalog.hpp"
 #include "kernels/builtin_kernels.hpp"
@@ -79,6 +80,7 @@ class WorkerContext final : public fastgpu::Context {
 
   bool stop_requested() const override {
     if (stop_) return true;
+    slow_down();
     const auto now = Clock::now();
     if (timeout_ && now >= *timeout_) {
       timed_out_ = stop_ = true;
@@ -95,6 +97,13 @@ class WorkerContext final : public fastgpu::Context {
   double elapsed_s() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
  private:
+  void slow_down() const {
+    if (services_.slowdown <= 1) return;
+    const auto now = Clock::now();
+    std::this_thread::sleep_for((now - last_safe_point_) * (services_.slowdown - 1));
+    last_safe_point_ = Clock::now();
+  }
+
   inline static const std::vector<ReductionSpec> no_reductions_{};
   const KernelServices& services_;
   KernelArgs args_;
@@ -106,6 +115,7 @@ class WorkerContext final : public fastgpu::Context {
   Clock::time_point started_;
   std::optional<Clock::time_point> timeout_;
   mutable Clock::time_point last_check_ = Clock::now();
+  mutable Clock::time_point last_safe_point_ = Clock::now();
   mutable bool stop_ = false;
   mutable bool timed_out_ = false;
 };

@@ -22,6 +22,9 @@ struct KernelServices {
   /// communicator of one).
   fastgpu::Communicator* communicator = nullptr;
   const SharedInputs* inputs = nullptr;  ///< the job's [[input]]s in device memory; may be null
+  /// FASTGPU_SLOWDOWN for this worker: > 1 makes compute kernels that factor slower, by waiting at
+  /// each safe point (stop_requested) for (factor - 1) x the time since the last: a test aid.
+  double slowdown = 1;
   /// True when the worker has been told to stop this attempt (Shutdown, CancelAttempt, a signal).
   /// Reads the worker's messages, so it is called at most every few milliseconds.
   std::function<bool()> stop_requested;

@@ -27,6 +27,7 @@ class Worker {
   Worker(comm::Transport& transport, const WorkerConfig& config)
       : transport_(transport), config_(config), device_(config.device) {
     services_.stop_requested = [this] { return stop_requested_while_running(); };
+    services_.slowdown = config.kernels.slowdown;
   }
 
   bool run() {
