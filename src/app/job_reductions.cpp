@@ -1,7 +1,8 @@
 #include "app/job_reductions.hpp"
 
 #include <algorithm>
-#include <limits>
+
+#include "device/device_factory.hpp"
 
 namespace fastgpu::app {
 namespace {
@@ -11,12 +12,6 @@ const ReductionValue* find(const std::vector<ReductionValue>& values, const Redu
     if (v.name == spec.name && v.op == spec.op && v.values.size() == spec.size) return &v;
   }
   return nullptr;
-}
-
-double identity(const std::string& op) {
-  if (op == "min") return std::numeric_limits<double>::infinity();
-  if (op == "max") return -std::numeric_limits<double>::infinity();
-  return 0;
 }
 
 void add_into(ReductionValue& total, const ReductionValue& part) {
@@ -36,7 +31,7 @@ std::vector<ReductionValue> merge_reductions(const std::vector<ReductionSpec>& s
                                              const std::vector<ReductionValue>& now) {
   std::vector<ReductionValue> out;
   for (const ReductionSpec& spec : specs) {
-    ReductionValue total{spec.name, spec.op, std::vector<double>(spec.size, identity(spec.op)), 0, 0};
+    ReductionValue total{spec.name, spec.op, std::vector<double>(spec.size, device::reduction_identity(spec.op)), 0, 0};
     if (const ReductionValue* e = find(earlier, spec)) add_into(total, *e);
     if (const ReductionValue* n = find(now, spec)) add_into(total, *n);
     out.push_back(std::move(total));

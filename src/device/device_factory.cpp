@@ -67,8 +67,10 @@ std::unique_ptr<fastgpu::Device> make_device(const DeviceBinding& binding) {
 #endif
 }
 
+double reduction_identity(std::string_view op) { return identity_of(parse_op(op)); }
+
 void fill_identity([[maybe_unused]] fastgpu::Device& device, double* data, std::size_t count, std::string_view op) {
-  const double identity = identity_of(parse_op(op));
+  const double identity = reduction_identity(op);
 #if FASTGPU_HAVE_CUDA
   if (device.kind() == DeviceKind::cuda) return cuda_fill(data, count, identity, device.stream());
 #endif

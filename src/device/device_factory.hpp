@@ -18,6 +18,10 @@ std::unique_ptr<fastgpu::Device> make_device(const DeviceBinding& binding);
 /// The CPU device (every build has it).
 std::unique_ptr<fastgpu::Device> make_cpu_device();
 
+/// The identity of reduction `op`: 0 for "sum" and "mean", +inf for "min", -inf for "max".
+/// Throws DeviceError for another op.
+double reduction_identity(std::string_view op);
+
 /// Fills `count` doubles of device memory with the identity of `op` ("sum" and "mean": 0, "min":
 /// +inf, "max": -inf).
 void fill_identity(fastgpu::Device& device, double* data, std::size_t count, std::string_view op);

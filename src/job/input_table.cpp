@@ -10,15 +10,6 @@ namespace {
 
 const std::vector<std::string> kInputKeys = {"name", "file", "dataset"};
 
-bool is_input_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 const toml::node& required(const TomlReader& reader, const toml::table& entry, const char* key) {
   const toml::node* node = entry.get(key);
   if (node == nullptr) {
@@ -33,7 +24,7 @@ InputSpec parse_entry(const TomlReader& reader, const toml::table& entry, const 
   InputSpec input;
   const toml::node& name = required(reader, entry, "name");
   input.name = reader.string_value(name, "name");
-  if (!is_input_name(input.name)) {
+  if (!is_plain_name(input.name)) {
     reader.fail(reader.at(name), "input name '" + input.name +
                                      "' must be non-empty and only contain letters, digits, '_' and '-'");
   }

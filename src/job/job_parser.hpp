@@ -47,6 +47,10 @@ struct TemplateUse {
 
 void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec& job);
 
+/// A name that becomes an HDF5 dataset name or a lookup key ([[reduce]], [[input]]): a plain word
+/// of letters, digits, '_' and '-', not empty.
+bool is_plain_name(std::string_view name);
+
 /// The [[reduce]] list: names unique, op one of sum/min/max/mean, size 1..2^24.
 std::vector<ReductionSpec> parse_reductions(const TomlReader& reader, const toml::node& node);
 

@@ -12,16 +12,6 @@ namespace {
 const std::vector<std::string> kReduceKeys = {"name", "op", "size"};
 const std::vector<std::string> kReduceOps = {"sum", "min", "max", "mean"};
 
-/// A reduction name becomes an HDF5 dataset name under /reductions: keep it a plain word.
-bool is_reduction_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 ReductionSpec parse_entry(const TomlReader& reader, const toml::table& entry,
                           std::map<std::string, SourceLocation>& names_seen) {
   reader.check_keys(entry, kReduceKeys, {}, "a [[reduce]] has name, op and size");
@@ -29,7 +19,7 @@ ReductionSpec parse_entry(const TomlReader& reader, const toml::table& entry,
   const toml::node* name = entry.get("name");
   if (name == nullptr) reader.fail(reader.at(entry), "missing required key 'name' in [[reduce]]");
   reduction.name = reader.string_value(*name, "name");
-  if (!is_reduction_name(reduction.name)) {
+  if (!is_plain_name(reduction.name)) {  // a dataset name under /reductions
     reader.fail(reader.at(*name), "reduction name '" + reduction.name +
                                       "' must be non-empty and only contain letters, digits, '_' and '-'");
   }
@@ -64,6 +54,12 @@ ReductionSpec parse_entry(const TomlReader& reader, const toml::table& entry,
 }
 
 }  // namespace
+
+bool is_plain_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
 
 void check_reduce_arg(const TomlReader& reader, const toml::table& root, const JobSpec& job) {
   const toml::node* arg = root.at_path("task.args.reduce").node();

@@ -1,25 +1,9 @@
 #include "worker/shared_inputs.hpp"
 
-#include <string_view>
-
 #include "fastgpu/error.hpp"
+#include "worker/device_collectives.hpp"
 
 namespace fastgpu::worker {
-namespace {
-
-/// Broadcast of `bytes` of device memory: NCCL takes device buffers, the others go through the host.
-void broadcast_device(comm::Collectives& collectives, fastgpu::Device& device, void* data, std::size_t bytes) {
-  if (std::string_view(collectives.backend()) == "nccl") {
-    collectives.broadcast(data, bytes, 0);
-    return;
-  }
-  std::vector<std::byte> host(bytes);
-  if (collectives.rank() == 0) device.copy_to_host(host.data(), data, bytes);
-  collectives.broadcast(host.data(), bytes, 0);
-  if (collectives.rank() != 0) device.copy_to_device(data, host.data(), bytes);
-}
-
-}  // namespace
 
 SharedInputs load_shared_inputs(const std::vector<InputSpec>& inputs,
                                 const std::function<std::vector<double>(const InputSpec&)>& read,

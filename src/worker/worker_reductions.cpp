@@ -1,6 +1,7 @@
 #include "worker/worker_reductions.hpp"
 
 #include "device/device_factory.hpp"
+#include "worker/device_collectives.hpp"
 
 namespace fastgpu::worker {
 namespace {
@@ -9,19 +10,6 @@ fastgpu::ReduceOp collective_op(const std::string& op) {
   if (op == "min") return fastgpu::ReduceOp::min;
   if (op == "max") return fastgpu::ReduceOp::max;
   return fastgpu::ReduceOp::sum;  // sum, and mean (weighted sums and the weight add up)
-}
-
-/// all_reduce of `count` doubles of device memory, through host memory unless NCCL takes device buffers.
-void all_reduce_device(comm::Collectives& collectives, fastgpu::Device& device, double* data, std::size_t count,
-                       fastgpu::ReduceOp op) {
-  if (std::string_view(collectives.backend()) == "nccl") {
-    collectives.all_reduce(data, count, op);
-    return;
-  }
-  std::vector<double> host(count);
-  device.copy_to_host(host.data(), data, count * sizeof(double));
-  collectives.all_reduce(host.data(), count, op);
-  device.copy_to_device(data, host.data(), count * sizeof(double));
 }
 
 }  // namespace
