@@ -55,6 +55,17 @@ class DeviceError : public Error {
   using Error::Error;
 };
 
+/**
+ * @brief The device can no longer be used by this process: a CUDA error that poisons the context
+ * (an illegal address, a kernel fault, an uncorrectable ECC error) or a lost GPU. The attempt fails
+ * and is retried elsewhere, and the worker is retired: it runs no more subtasks. A plugin kernel
+ * that detects such a state itself may throw it too.
+ */
+class DeviceLostError : public DeviceError {
+ public:
+  using DeviceError::DeviceError;
+};
+
 /** @brief An MPI or NCCL collective failed; what() names the call and the library's text. */
 class CommError : public Error {
  public:

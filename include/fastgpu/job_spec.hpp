@@ -38,6 +38,7 @@ struct SweepAxis {
 struct ExplicitTask {
   std::string name;  ///< may be empty: the id then derives from the parameters
   std::vector<Param> params;
+  int gpus = 0;      ///< this task's GPUs (worker ranks); 0 = [task] gpus
   SourceLocation where;
 };
 
@@ -74,11 +75,19 @@ struct InputSpec {
   std::string dataset;  ///< the dataset's path in it, e.g. "/x"
 };
 
+/** @brief `[job.gpu_hour_prices]`: the price of one GPU of a model for one hour. */
+struct GpuModelPrice {
+  std::string model;  ///< found case-insensitively in a worker's GPU name ("H100" in "NVIDIA H100 80GB HBM3")
+  double price = 0;
+};
+
 struct JobSpec {
   std::string name;
   std::string output;      ///< results file; default "<name>.h5"
   std::string output_dir;  ///< value of {output_dir}; empty = default_output_dir(output), set by `run`
   std::optional<double> gpu_hour_price;  ///< price of one GPU (worker) for one hour; `inspect` reports the cost
+  /// Prices per GPU model, in file order; gpu_hour_price stays the price of every other GPU and CPU slot.
+  std::vector<GpuModelPrice> gpu_hour_prices;
   /// [job] plugin: shared libraries of user kernels, absolute paths, loaded while the file is read.
   std::vector<std::string> plugins;
   std::vector<ReductionSpec> reductions;  ///< [[reduce]] tables, in file order

@@ -19,6 +19,9 @@ struct RunOptions {
   double progress_interval_s = 10;
   double telemetry_interval_s = 1;    ///< --telemetry-interval: seconds between device samples (/telemetry); 0 = off
   int workers = 0;                    ///< worker threads without mpirun; 0 = number of visible GPUs, else 1
+  /// --share-gpus: more workers than GPUs on a node take the GPUs in turn (worker i: GPU i mod n)
+  /// instead of being refused (device::bind_worker).
+  bool share_gpus = false;
   int prefetch = 0;                   ///< attempts in flight per worker (0 = the policy's default)
   double kill_grace_s = 5;            ///< SIGTERM -> SIGKILL delay for timed-out subtasks
   double stop_grace_s = 30;           ///< --grace: SIGTERM -> SIGKILL delay for subtasks running at a stop
@@ -49,7 +52,9 @@ struct InspectOptions {
   std::optional<std::string> tasks_csv;  ///< --tasks-csv FILE ("-": stdout): one row per subtask
   std::optional<std::string> gantt;      ///< --gantt FILE.svg ("-": stdout): timeline of the attempts
   int gantt_width = 1400;                ///< --gantt-width: pixels
-  std::optional<double> gpu_hour_price;  ///< --gpu-hour-price: overrides the job file's [job] gpu_hour_price
+  /// --gpu-hour-price: one price for every worker, instead of the job file's gpu_hour_price and
+  /// [job.gpu_hour_prices]
+  std::optional<double> gpu_hour_price;
 };
 
 /// `fastgpu inspect OUT.h5`: what happened in a run, for people or (with --json) scripts; with

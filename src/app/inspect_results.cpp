@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
+#include "app/cost_report.hpp"
 #include "app/exit_codes.hpp"
 #include "app/gantt_svg.hpp"
 #include "app/progress_line.hpp"
@@ -118,7 +119,6 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
   };
   const auto& e = stats.efficiency;
   const auto& r = stats.remaining;
-  const auto& c = stats.cost;
   nlohmann::json slowest = nlohmann::json::array(), failures = nlohmann::json::array();
   for (auto row : stats.slowest) slowest.push_back(attempt_json(row));
   for (auto row : stats.failures) failures.push_back(attempt_json(row));
@@ -175,15 +175,7 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
             {"predicted_work_s", optional_number(r.predicted_work_s)},
             {"predicted_wall_s", optional_number(r.predicted_wall_s)},
             {"basis", r.basis}}},
-          {"cost",
-           {{"workers", c.workers},
-            {"gpu_hours", c.gpu_hours},
-            {"busy_gpu_hours", c.busy_gpu_hours},
-            {"idle_gpu_hours", c.idle_gpu_hours},
-            {"price_per_gpu_hour", optional_number(c.price_per_gpu_hour)},
-            {"price_from", c.price_from.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.price_from)},
-            {"cost", optional_number(c.cost)},
-            {"idle_cost", optional_number(c.idle_cost)}}},
+          {"cost", cost_json(stats.cost)},
           {"telemetry",
            {{"samples", stats.telemetry.samples},
             {"energy_j", optional_json(stats.telemetry.energy_j)},
@@ -196,14 +188,6 @@ nlohmann::json to_json(const Results& results, const RunStatistics& stats) {
 
 std::string plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-// Hours and money: a few significant digits whatever the size.
-std::string amount(double value) {
-  if (value == 0) return "0";
-  if (std::fabs(value) >= 100) return format("%.0f", value);
-  if (std::fabs(value) >= 1) return format("%.2f", value);
-  return format("%.3g", value);
 }
 
 std::string bytes_text(double bytes) {
@@ -275,19 +259,7 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
   bool any_gpu = false;
   for (const auto& usage : stats.workers) any_gpu = any_gpu || usage.worker.device.rfind("cuda", 0) == 0;
   const bool gpu_unit = any_gpu || stats.workers.empty();
-  const char* unit = gpu_unit ? "GPU-hours" : "worker-hours (CPU slots, no GPU)";
-  const auto& c = stats.cost;
-  out << unit << ": " << amount(c.gpu_hours) << " (" << plural(c.workers, "worker", "workers") << " x makespan), busy "
-      << amount(c.busy_gpu_hours) << " ("
-      << format("%.0f%%", c.gpu_hours > 0 ? 100 * c.busy_gpu_hours / c.gpu_hours : 0) << "), idle "
-      << amount(c.idle_gpu_hours) << "\n";
-  if (c.cost) {
-    out << "cost: " << amount(*c.cost) << " at " << amount(*c.price_per_gpu_hour) << (gpu_unit ? " per GPU-hour" : " per worker-hour") << " (from "
-        << (c.price_from == "option" ? "--gpu-hour-price" : "the job file") << "), of which idle "
-        << amount(*c.idle_cost) << "\n";
-  } else {
-    out << "cost: no price given ([job] gpu_hour_price in the job file, or inspect --gpu-hour-price PRICE)\n";
-  }
+  print_cost(out, stats.cost, gpu_unit);
   out << "scheduling: " << plural(stats.migrate_events, "migration", "migrations") << ", "
       << plural(stats.speculative_copies, "speculative copy", "speculative copies");
   if (stats.speculative_copies > 0) {
@@ -338,7 +310,8 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
     if (r.predicted_work_s) {
       out << ", predicted " << seconds_text(*r.predicted_work_s) << " of work";
       if (r.predicted_wall_s) {
-        out << ", about " << seconds_text(*r.predicted_wall_s) << " on " << plural(c.workers, "worker", "workers");
+        out << ", about " << seconds_text(*r.predicted_wall_s) << " on "
+            << plural(stats.workers.size(), "worker", "workers");
       }
       out << (r.basis == "model" ? " (cost model)" : " (mean seconds per cost of the done subtasks)");
     }
@@ -391,25 +364,23 @@ void print_text(std::ostream& out, const Results& results, const RunStatistics& 
   }
 }
 
-// The job file stored in /job: its kernel (the task class in /model) and gpu_hour_price. A spec
-// that does not parse (an older or damaged file) leaves the defaults.
+// The job file stored in /job: its kernel (the task class in /model) and GPU prices; a spec that
+// does not parse (an older or damaged file) leaves the defaults. --gpu-hour-price replaces all of
+// the job file's prices with one.
 StatisticsInputs statistics_inputs(const Results& results, const std::optional<CostModelSnapshot>& model,
                                    const InspectOptions& options) {
   StatisticsInputs inputs;
   if (model) inputs.model = &*model;
-  std::optional<double> job_price;
   try {
     const JobSpec job = parse_job(results.job.spec, results.job.source_path.empty() ? "job" : results.job.source_path);
     if (!job.task.kernel.empty()) inputs.task_class = job.task.kernel;
-    job_price = job.gpu_hour_price;
+    inputs.prices = {job.gpu_hour_price, job.gpu_hour_prices, ""};
   } catch (const std::exception&) {
   }
   if (options.gpu_hour_price) {
-    inputs.gpu_hour_price = options.gpu_hour_price;
-    inputs.price_from = "option";
-  } else if (job_price) {
-    inputs.gpu_hour_price = job_price;
-    inputs.price_from = "job file";
+    inputs.prices = {options.gpu_hour_price, {}, "option"};
+  } else if (inputs.prices.default_price || !inputs.prices.models.empty()) {
+    inputs.prices.from = "job file";
   }
   return inputs;
 }

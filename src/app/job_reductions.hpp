@@ -10,7 +10,8 @@
 namespace fastgpu::app {
 
 /// One value per declared reduction, in the job file's order: `earlier` (from the file being
-/// resumed; ignored where its op or size differs from the declaration) combined with `now`.
+/// resumed; ignored where its op or size differs from the declaration) combined with every value
+/// of `now` (the workers' combined totals, and each retired worker's own).
 /// A reduction nobody added to holds the op's identity and 0 contributions.
 std::vector<ReductionValue> merge_reductions(const std::vector<ReductionSpec>& specs,
                                              const std::vector<ReductionValue>& earlier,

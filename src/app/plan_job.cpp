@@ -194,7 +194,13 @@ int plan_job_impl(const PlanOptions& options) {
                     ": more GPUs than subtasks cannot help");
     max_gpus = subtasks;
   }
+  // The simulated GPUs are of no model, so a price per model cannot apply: the default does.
   const std::optional<double> price = options.gpu_hour_price ? options.gpu_hour_price : job.gpu_hour_price;
+  if (!options.gpu_hour_price && !job.gpu_hour_prices.empty()) {
+    notes.push_back(std::string("[job.gpu_hour_prices] not used: the simulated GPUs have no model, so ") +
+                    (price ? "costs are at [job] gpu_hour_price" : "there is no cost column") +
+                    "; --gpu-hour-price PRICE prices the GPUs you plan for");
+  }
 
   fs::path template_path;
   std::string template_text;

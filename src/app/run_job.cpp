@@ -280,7 +280,8 @@ int run_in_process(const RunOptions& options) {
   check_gang_width(prepared, workers);
   std::vector<worker::WorkerConfig> configs;
   for (int i = 0; i < workers; ++i) {
-    configs.push_back(worker_config(i + 1, i, device::bind_worker(i, gpus, host_name()), options));
+    configs.push_back(
+        worker_config(i + 1, i, device::bind_worker(i, gpus, host_name(), options.share_gpus), options));
   }
   std::optional<ResumePlan> resume;
   auto writer = create_writer(prepared, unix_now(), "threads", options.force, resume);
@@ -374,7 +375,8 @@ int run_mpi_rank(const RunOptions& options, int rank, int size) {
       writer = create_writer(prepared, started_unix, "mpi", options.force, resume);
       if (resume) started_unix = resume->old_job.started_unix;
     } else {
-      config = worker_config(rank, local, device::bind_worker(local, device::visible_gpus(), host_name()), options);
+      const auto binding = device::bind_worker(local, device::visible_gpus(), host_name(), options.share_gpus);
+      config = worker_config(rank, local, binding, options);
     }
   } catch (const std::exception& e) {
     status = status_of(e);

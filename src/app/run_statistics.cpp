@@ -116,19 +116,13 @@ void compute_remaining(RunStatistics& stats, const Results& results, const Stati
 }
 
 void compute_cost(RunStatistics& stats, const StatisticsInputs& inputs) {
-  CostSummary& c = stats.cost;
-  c.workers = stats.workers.size();
-  double busy = 0;
-  for (const auto& usage : stats.workers) busy += usage.busy_s;
-  c.gpu_hours = static_cast<double>(c.workers) * stats.makespan_s / 3600;
-  c.busy_gpu_hours = busy / 3600;
-  c.idle_gpu_hours = std::max(0.0, c.gpu_hours - c.busy_gpu_hours);
-  if (inputs.gpu_hour_price) {
-    c.price_per_gpu_hour = inputs.gpu_hour_price;
-    c.price_from = inputs.price_from;
-    c.cost = *inputs.gpu_hour_price * c.gpu_hours;
-    c.idle_cost = *inputs.gpu_hour_price * c.idle_gpu_hours;
+  std::vector<WorkerRecord> workers;
+  std::vector<double> busy_s;
+  for (const auto& usage : stats.workers) {
+    workers.push_back(usage.worker);
+    busy_s.push_back(usage.busy_s);
   }
+  stats.cost = compute_cost(workers, busy_s, stats.makespan_s, inputs.prices);
 }
 
 }  // namespace
@@ -194,13 +188,20 @@ RunStatistics compute_statistics(const Results& results, const StatisticsInputs&
                     finished_rows.end(), [&](std::size_t a, std::size_t b) { return duration(a) > duration(b); });
   stats.slowest.assign(finished_rows.begin(), finished_rows.begin() + static_cast<std::ptrdiff_t>(shown));
 
+  // Why each subtask failed for good: the scheduler's `failed` event says so, also for one that
+  // never got (another) attempt: too wide for the run, no worker left with a usable device.
+  std::map<std::int64_t, std::string> failed_because;
+  for (const auto& event : results.events) {
+    if (event.kind == "failed" && event.task >= 0) failed_because[event.task] = event.detail;
+  }
   std::map<std::string, std::size_t> cause_index;
   for (std::size_t task = 0; task < results.tasks.size(); ++task) {
     if (results.tasks[task].status != TaskStatus::failed) continue;
     auto it = last_attempt.find(static_cast<std::int64_t>(task));
-    if (it == last_attempt.end()) continue;
-    stats.failures.push_back(it->second);
-    const std::string& error = results.attempts[it->second].error;
+    if (it != last_attempt.end()) stats.failures.push_back(it->second);
+    auto because = failed_because.find(static_cast<std::int64_t>(task));
+    if (because == failed_because.end() && it == last_attempt.end()) continue;
+    const std::string& error = because != failed_because.end() ? because->second : results.attempts[it->second].error;
     auto [cause, added] = cause_index.try_emplace(error, stats.failure_causes.size());
     if (added) stats.failure_causes.push_back({error, 0, {}});
     auto& entry = stats.failure_causes[cause->second];

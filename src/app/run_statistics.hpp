@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gpu_cost.hpp"
 #include "app/telemetry_stats.hpp"
 #include "fastgpu/cost_model.hpp"
 #include "fastgpu/results.hpp"
@@ -58,24 +59,11 @@ struct RemainingWork {
   std::string basis = "none";
 };
 
-/// GPU-hours: every worker (one GPU, or one CPU slot) counted for the whole makespan.
-struct CostSummary {
-  std::size_t workers = 0;
-  double gpu_hours = 0;       ///< workers * makespan / 3600
-  double busy_gpu_hours = 0;  ///< sum of the attempts' durations / 3600
-  double idle_gpu_hours = 0;  ///< gpu_hours - busy_gpu_hours
-  std::optional<double> price_per_gpu_hour;
-  std::string price_from;     ///< "option" (--gpu-hour-price), "job file" or "" (no price)
-  std::optional<double> cost;       ///< price * gpu_hours
-  std::optional<double> idle_cost;  ///< price * idle_gpu_hours
-};
-
 /// What the statistics need beyond /tasks, /attempts, /workers and /events.
 struct StatisticsInputs {
   const CostModelSnapshot* model = nullptr;  ///< /model, when the file has it
   std::string task_class = "command";        ///< the job's class in the model: the kernel's name or "command"
-  std::optional<double> gpu_hour_price;
-  std::string price_from;
+  GpuPrices prices;  ///< [job] gpu_hour_price and [job.gpu_hour_prices], or --gpu-hour-price
 };
 
 struct RunStatistics {

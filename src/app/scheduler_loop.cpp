@@ -34,6 +34,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
       scheduler.on_report(envelope.from, *report, now);
     } else if (const auto* ack = std::get_if<comm::RetractAck>(&envelope.message)) {
       scheduler.on_retract_ack(envelope.from, *ack, now);
+    } else if (const auto* retired = std::get_if<comm::WorkerRetired>(&envelope.message)) {
+      scheduler.on_worker_retired(envelope.from, *retired, now);
     } else if (const auto* telemetry = std::get_if<comm::WorkerTelemetry>(&envelope.message)) {
       writer.add_telemetry(telemetry->samples);  // the scheduler has no use for them
     } else if (auto* combined = std::get_if<comm::ReductionResult>(&envelope.message)) {
@@ -66,7 +68,8 @@ DriveOutcome drive_scheduler(comm::Transport& transport, scheduler::Scheduler& s
   }
   // Every worker rank, joined or not yet, is told to stop; a late hello is answered by this too.
   const int workers = transport.size() - 1;
-  for (int rank = 1; rank <= workers; ++rank) transport.send(rank, comm::Shutdown{});
+  const comm::Shutdown shutdown{scheduler.retired_workers()};
+  for (int rank = 1; rank <= workers; ++rank) transport.send(rank, shutdown);
   while (byes < workers) {
     if (requests() >= 2) {  // a second signal: do not wait for the workers' grace periods
       scheduler.abandon_running(now);

@@ -65,6 +65,8 @@ int run_command(const std::vector<std::string>& args) {
       "resume", po::bool_switch(&run.resume),
       "continue the run recorded in the results file: run only the subtasks not done there")(
       "workers", po::value(&run.workers), "worker threads when not under mpirun (default: visible GPUs, else 1)")(
+      "share-gpus", po::bool_switch(&run.share_gpus),
+      "let more workers than GPUs on a node share them (worker i on GPU i mod n) instead of refusing to start")(
       "policy", po::value(&run.policy)->default_value("cost"),
       "placement: cost (predicted earliest finish, rebalance, speculation), greedy, static")(
       "rebalance-interval", po::value(&run.rebalance_interval_s),
@@ -87,7 +89,7 @@ int run_command(const std::vector<std::string>& args) {
       "seconds between samples of each worker's GPU (NVML; else CPU use) into /telemetry; 0 = off")(
       "quiet,q", po::bool_switch(&run.quiet), "print only errors (no progress)");
   auto values = parse(args, options, "job");
-  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--deadline TIME] [--policy cost|greedy|static] [--workers N] [--progress-interval SEC] [--quiet]")) {
+  if (wants_help(values, options, "usage: fastgpu run JOB.toml [-o OUT.h5] [--resume] [--force] [--grace SEC] [--deadline TIME] [--policy cost|greedy|static] [--workers N] [--share-gpus] [--progress-interval SEC] [--quiet]")) {
     return kExitOk;
   }
   if (values.count("output")) run.output = output;
@@ -151,7 +153,8 @@ int inspect_command(const std::vector<std::string>& args) {
       "gantt-width", po::value(&inspect.gantt_width)->default_value(1400)->value_name("PX"),
       "width of the --gantt picture in pixels")(
       "gpu-hour-price", po::value<double>()->value_name("PRICE"),
-      "price of one GPU for one hour: the summary reports the run's cost (default: the job file's gpu_hour_price)");
+      "price of one GPU for one hour, for every worker: the summary reports the run's cost (default: the job "
+      "file's gpu_hour_price and [job.gpu_hour_prices] per GPU model)");
   auto values = parse(args, options, "results");
   if (wants_help(values, options,
                  "usage: fastgpu inspect OUT.h5 [--json] [--gpu-hour-price PRICE] [--tasks-csv FILE] [--gantt FILE.svg]\n"

@@ -14,6 +14,7 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const LaunchSpec& l) { put(l.kernel), put(l.args), put(l.argv), put(l.env), put(l.cwd); }
   void put(const TaskLaunch& t) {
     put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes), put(t.gang), put(t.gang_host), put(t.restore);
+    put(t.ahead_of_gang);
   }
   void put(const TaskStarted& s) { put(s.task), put(s.attempt), put(s.start); }
   void put(const TaskResult& r) {
@@ -27,12 +28,13 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const RetractTasks& m) { put(m.attempts); }
   void put(const RetractAck& m) { put(m.retracted), put(m.already_started); }
   void put(const CancelAttempt& m) { put(m.attempt); }
-  void put(const Shutdown&) {}
+  void put(const Shutdown& m) { put(m.retired); }
   void put(const WorkerBye&) {}
   void put(const WorkerTelemetry& m) { put(m.samples); }
   void put(const ReductionValue& r) { put(r.name), put(r.op), put(r.values), put(r.weight), put(r.contributions); }
   void put(const ReductionResult& m) { put(m.values); }
   void put(const MigrateAttempt& m) { put(m.attempt); }
+  void put(const WorkerRetired& m) { put(m.reason), put(m.returned); }
 };
 
 class Decoder : public support::ByteDecoder<Decoder> {
@@ -42,6 +44,7 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(LaunchSpec& l) { get(l.kernel), get(l.args), get(l.argv), get(l.env), get(l.cwd); }
   void get(TaskLaunch& t) {
     get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes), get(t.gang), get(t.gang_host), get(t.restore);
+    get(t.ahead_of_gang);
   }
   void get(TaskStarted& s) { get(s.task), get(s.attempt), get(s.start); }
   void get(TaskResult& r) {
@@ -55,12 +58,13 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(RetractTasks& m) { get(m.attempts); }
   void get(RetractAck& m) { get(m.retracted), get(m.already_started); }
   void get(CancelAttempt& m) { get(m.attempt); }
-  void get(Shutdown&) {}
+  void get(Shutdown& m) { get(m.retired); }
   void get(WorkerBye&) {}
   void get(WorkerTelemetry& m) { get(m.samples); }
   void get(ReductionValue& r) { get(r.name), get(r.op), get(r.values), get(r.weight), get(r.contributions); }
   void get(ReductionResult& m) { get(m.values); }
   void get(MigrateAttempt& m) { get(m.attempt); }
+  void get(WorkerRetired& m) { get(m.reason), get(m.returned); }
 };
 
 template <std::size_t I = 0>

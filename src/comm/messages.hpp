@@ -25,6 +25,8 @@ struct TaskLaunch {
   std::vector<std::int32_t> gang;
   std::string gang_host;  ///< member 0's host: MASTER_ADDR for command subtasks
   std::string restore;    ///< a kernel state to continue from (an earlier attempt's checkpoint)
+  /// Backfill: queue it before the worker's first queued multi-GPU attempt, not at the end.
+  bool ahead_of_gang = false;
 };
 
 /// Worker -> scheduler, once at start: who and where it is.
@@ -91,7 +93,11 @@ struct CancelAttempt {
 };
 
 /// Scheduler -> worker: stop running tasks, report, say goodbye, exit.
-struct Shutdown {};
+struct Shutdown {
+  /// Workers retired after their device became unusable (WorkerRetired): they send their
+  /// reductions to rank 0 themselves, and the others combine without them.
+  std::vector<std::int32_t> retired;
+};
 
 /// Worker -> scheduler: the worker's last message.
 struct WorkerBye {};
@@ -116,9 +122,18 @@ struct MigrateAttempt {
   AttemptRef attempt;
 };
 
+/// Worker -> scheduler, just before the report of the attempt that found its device unusable
+/// (DeviceLostError): it runs no more one-GPU subtasks. `returned` are the one-GPU attempts it had
+/// queued (never started), and any assigned to it later; multi-GPU ones it still takes part in, so
+/// that their other members are not left waiting.
+struct WorkerRetired {
+  std::string reason;
+  std::vector<AttemptRef> returned;
+};
+
 // New alternatives go at the end: the index is the message's type on the wire.
 using Message = std::variant<WorkerHello, AssignTasks, WorkerReport, Shutdown, WorkerBye, RetractTasks, RetractAck,
-                             CancelAttempt, WorkerTelemetry, ReductionResult, MigrateAttempt>;
+                             CancelAttempt, WorkerTelemetry, ReductionResult, MigrateAttempt, WorkerRetired>;
 
 /// Serializes a message (little-endian host layout: ranks of one job share an architecture).
 std::string encode(const Message& message);

@@ -45,9 +45,7 @@ CostLine proportional(std::span<const CostSample> samples, double fallback_slope
   return CostLine{0, std::max(median(scratch.values), 0.0)};
 }
 
-}  // namespace
-
-CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slope, CostLineScratch& scratch) {
+CostLine fit_within_range(std::span<const CostSample> samples, double fallback_slope, CostLineScratch& scratch) {
   if (samples.empty()) return CostLine{0, fallback_slope};
   scratch.costs.clear();
   scratch.seconds.clear();
@@ -66,6 +64,16 @@ CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slop
   const double intercept = median(scratch.values);
   if (intercept < 0) return proportional(samples, fallback_slope, scratch);
   return CostLine{intercept, slope};
+}
+
+}  // namespace
+
+CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slope, CostLineScratch& scratch) {
+  CostLine line = fit_within_range(samples, fallback_slope, scratch);
+  double largest = 0;
+  for (const CostSample& s : samples) largest = std::max(largest, s.cost);
+  if (largest > 0) line.reach = largest;
+  return line;
 }
 
 }  // namespace fastgpu::cost

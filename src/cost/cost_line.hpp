@@ -1,16 +1,28 @@
 // The per-class line t = a + b * cost, fitted robustly to a window of (cost, seconds) samples.
 #pragma once
 
+#include <limits>
 #include <span>
 #include <vector>
 
 namespace fastgpu::cost {
 
-/** @brief t = intercept + slope * cost. */
+/**
+ * @brief t = intercept + slope * cost up to `reach`, the largest cost the line was fitted to; beyond
+ * it, in proportion to cost from the line's value there. A line fitted to short subtasks only is a
+ * wild guess far beyond them: when thousands of workers start at once, the first results are the
+ * subtasks that happen to be short, so the first lines are nearly flat (slope ~ 0, intercept ~ the
+ * time elapsed) and would predict that every long subtask is short. Without an intercept the two
+ * rules agree.
+ */
 struct CostLine {
   double intercept = 0;
   double slope = 1;
-  double at(double cost) const { return intercept + slope * cost; }
+  double reach = std::numeric_limits<double>::infinity();
+  double at(double cost) const {
+    if (cost > reach && intercept > 0 && reach > 0) return (intercept + slope * reach) * (cost / reach);
+    return intercept + slope * cost;
+  }
 };
 
 struct CostSample {
@@ -33,7 +45,7 @@ struct CostLineScratch {
  * the line goes through the origin with b = median(seconds / cost). Where every cost is 0,
  * a = median(seconds) and b = @p fallback_slope. No samples: a = 0, b = @p fallback_slope.
  * A single outlier among n samples moves the result by about one rank of the data; fewer than
- * about 29% outliers cannot carry it away.
+ * about 29% outliers cannot carry it away. Its reach is the largest cost among the samples.
  */
 CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slope, CostLineScratch& scratch);
 

@@ -81,7 +81,7 @@ double log_ratio(double seconds, double predicted) {
 bool finite_nonnegative(double x) { return std::isfinite(x) && x >= 0; }
 
 CostLine scaled(const CostLine& line, double factor) {
-  return CostLine{line.intercept * factor, line.slope * factor};
+  return CostLine{line.intercept * factor, line.slope * factor, line.reach};
 }
 
 }  // namespace
@@ -102,7 +102,8 @@ CostModel::CostModel(CostModelConfig config) : config_(config) {
   const auto window = static_cast<std::size_t>(config_.window);
   const auto class_window = static_cast<std::size_t>(config_.class_window);
   weighted_.reserve(window + 2);
-  deviations_.reserve(window);
+  by_value_.reserve(window + 2);
+  age_weights_.reserve(window + 2);
   values_.reserve(window + 2);
   ratios_.reserve(window);
   smoothed_.reserve(window);
@@ -338,17 +339,28 @@ void CostModel::refresh_worker(int rank) {
   }
   median_of_three(ratios_, smoothed_);
 
+  // The two weighted medians of the same values (the window and the prior twice, older than the
+  // oldest): sorted once, the entries' weights carrying their age until both weightings are made.
   const double prior_weight = std::pow(config_.decay, static_cast<double>(n));
+  by_value_.clear();
+  for (std::size_t age = 0; age < n; ++age) by_value_.push_back(WeightedValue{smoothed_[age], static_cast<double>(age)});
+  by_value_.push_back(WeightedValue{prior_log, static_cast<double>(n)});
+  by_value_.push_back(WeightedValue{prior_log, static_cast<double>(n + 1)});
+  sort_by_value(by_value_);
   const auto weighted_median_with_prior = [&](double decay) {
-    weighted_.clear();
+    age_weights_.clear();
     double weight = 1;
     for (std::size_t age = 0; age < n; ++age) {
-      weighted_.push_back(WeightedValue{smoothed_[age], weight});
+      age_weights_.push_back(weight);
       weight *= decay;
     }
-    weighted_.push_back(WeightedValue{prior_log, prior_weight});
-    weighted_.push_back(WeightedValue{prior_log, prior_weight * config_.decay});
-    return weighted_median(weighted_);
+    age_weights_.push_back(prior_weight);
+    age_weights_.push_back(prior_weight * config_.decay);
+    weighted_.clear();
+    for (const WeightedValue& v : by_value_) {
+      weighted_.push_back(WeightedValue{v.value, age_weights_[static_cast<std::size_t>(v.weight)]});
+    }
+    return weighted_median_sorted(weighted_);
   };
   const double short_log = weighted_median_with_prior(config_.decay);
   const double long_log = weighted_median_with_prior(1.0);
@@ -378,9 +390,8 @@ void CostModel::refresh_worker(int rank) {
   // The spread of log(actual / predicted) over the window.
   double sigma = prior_sigma;
   if (n >= 2) {
-    deviations_.clear();
-    for (std::size_t age = 0; age < n; ++age) deviations_.push_back(WeightedValue{ratios_[age], 1.0});
-    sigma = kMadToSigma * weighted_mad(deviations_, log_factor);
+    values_.assign(ratios_.begin(), ratios_.end());
+    sigma = kMadToSigma * mad(values_, log_factor);
   }
   if (n < kNoiseSamples) sigma = std::max(sigma, w.noise);  // a few samples after a change
   e = Estimate{std::exp(log_factor), sigma, clamp32(w.observed), false};

@@ -29,7 +29,8 @@ struct CostModelConfig {
  * Model: seconds = f_w * (a_c + b_c * cost), for worker w and task class c; the estimators are
  * described at the top of cost_model.cpp.
  *
- * - Class line (a_c, b_c): Theil–Sen fit over the class's last `window` samples of seconds / f_w.
+ * - Class line (a_c, b_c): Theil–Sen fit over the class's last `window` samples of seconds / f_w;
+ *   beyond the largest cost among them, proportional to cost (CostLine::reach).
  * - Worker factor f_w: robust medians of log(seconds / line(cost)) over the worker's last `window`
  *   samples, a calm one over the whole window and a quick one (weights 1, decay, decay^2, ...)
  *   that takes over when the worker's speed changes. A single spike does not move it; three slow
@@ -137,7 +138,8 @@ class CostModel {
   int observes_since_refresh_all_ = 0;
   // Reused storage, so observe() does not allocate once warm.
   std::vector<WeightedValue> weighted_;
-  std::vector<WeightedValue> deviations_;
+  std::vector<WeightedValue> by_value_;  // refresh_worker(): values with their ages as weights
+  std::vector<double> age_weights_;
   std::vector<double> values_;
   std::vector<double> ratios_;
   std::vector<double> smoothed_;

@@ -26,29 +26,37 @@ double median(std::span<double> values) {
   return 0.5 * (lower + *mid);
 }
 
-double weighted_median(std::span<WeightedValue> values) {
-  const std::size_t n = values.size();
-  if (n == 0) return kNaN;
+void sort_by_value(std::span<WeightedValue> values) {
   std::sort(values.begin(), values.end(),
             [](const WeightedValue& a, const WeightedValue& b) { return a.value < b.value; });
+}
+
+double weighted_median_sorted(std::span<const WeightedValue> sorted) {
+  const std::size_t n = sorted.size();
+  if (n == 0) return kNaN;
   double total = 0;
-  for (const WeightedValue& v : values) total += v.weight;
+  for (const WeightedValue& v : sorted) total += v.weight;
   const double half = 0.5 * total;
   const double tolerance = 1e-12 * total;
   double cumulative = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    cumulative += values[i].weight;
+    cumulative += sorted[i].weight;
     if (cumulative >= half - tolerance) {
-      if (cumulative <= half + tolerance && i + 1 < n) return 0.5 * (values[i].value + values[i + 1].value);
-      return values[i].value;
+      if (cumulative <= half + tolerance && i + 1 < n) return 0.5 * (sorted[i].value + sorted[i + 1].value);
+      return sorted[i].value;
     }
   }
-  return values[n - 1].value;
+  return sorted[n - 1].value;
 }
 
-double weighted_mad(std::span<WeightedValue> values, double center) {
-  for (WeightedValue& v : values) v.value = std::abs(v.value - center);
-  return weighted_median(values);
+double weighted_median(std::span<WeightedValue> values) {
+  sort_by_value(values);
+  return weighted_median_sorted(values);
+}
+
+double mad(std::span<double> values, double center) {
+  for (double& v : values) v = std::abs(v - center);
+  return median(values);
 }
 
 void median_of_three(std::span<const double> values, std::vector<double>& out) {

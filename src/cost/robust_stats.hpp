@@ -29,11 +29,17 @@ double median(std::span<double> values);
  */
 double weighted_median(std::span<WeightedValue> values);
 
+/** @brief weighted_median() of values already sorted by value. */
+double weighted_median_sorted(std::span<const WeightedValue> sorted);
+
+/** @brief Sorts @p values by value, as weighted_median() does (the same order for the same input). */
+void sort_by_value(std::span<WeightedValue> values);
+
 /**
- * @brief The weighted median absolute deviation of @p values from @p center (the values are
- * overwritten by their deviations). NaN for none.
+ * @brief The median absolute deviation of @p values from @p center (the values are overwritten by
+ * their deviations). NaN for none.
  */
-double weighted_mad(std::span<WeightedValue> values, double center);
+double mad(std::span<double> values, double center);
 
 /**
  * @brief Each value replaced by the median of itself and its two neighbours (the ends by the

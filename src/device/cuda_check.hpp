@@ -10,9 +10,33 @@
 
 namespace fastgpu::device {
 
+/// Errors after which CUDA documents that the process must be relaunched to use the GPU again:
+/// every later call in this context returns them too ("sticky" errors).
+inline bool poisons_context(cudaError_t status) {
+  switch (status) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchFailure:
+    case cudaErrorECCUncorrectable:
+    case cudaErrorNvlinkUncorrectable:
+    case cudaErrorContextIsDestroyed:
+      return true;
+    default:
+      return false;
+  }
+}
+
 [[noreturn]] inline void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
-  throw DeviceError(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
-                    cudaGetErrorString(status));
+  std::string what = std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                     cudaGetErrorString(status);
+  if (poisons_context(status)) throw DeviceLostError(what + " (the GPU context is unusable)");
+  throw DeviceError(what);
 }
 
 }  // namespace fastgpu::device

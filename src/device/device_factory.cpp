@@ -26,6 +26,16 @@ Op parse_op(std::string_view op) {
   throw DeviceError("unknown reduction op '" + std::string(op) + "' (sum, min, max or mean)");
 }
 
+void combine_on_host(Op op, double* dst, const double* src, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    switch (op) {
+      case Op::sum: dst[i] += src[i]; break;
+      case Op::min: dst[i] = std::fmin(dst[i], src[i]); break;  // fmin/fmax, as on the GPU
+      case Op::max: dst[i] = std::fmax(dst[i], src[i]); break;
+    }
+  }
+}
+
 double identity_of(Op op) {
   switch (op) {
     case Op::sum: return 0.0;
@@ -86,13 +96,14 @@ void combine_into([[maybe_unused]] fastgpu::Device& device, double* dst, const d
     return cuda_combine(dst, src, count, kCombine[static_cast<int>(parsed)], device.stream());
   }
 #endif
-  for (std::size_t i = 0; i < count; ++i) {
-    switch (parsed) {
-      case Op::sum: dst[i] += src[i]; break;
-      case Op::min: dst[i] = std::fmin(dst[i], src[i]); break;  // fmin/fmax, as on the GPU
-      case Op::max: dst[i] = std::fmax(dst[i], src[i]); break;
-    }
-  }
+  combine_on_host(parsed, dst, src, count);
+}
+
+void add_reduction(ReductionValue& total, const ReductionValue& part) {
+  combine_on_host(parse_op(total.op), total.values.data(), part.values.data(),
+                  std::min(total.values.size(), part.values.size()));
+  total.weight += part.weight;
+  total.contributions += part.contributions;
 }
 
 }  // namespace fastgpu::device

@@ -8,6 +8,7 @@
 
 #include "device/device_binding.hpp"
 #include "fastgpu/device.hpp"
+#include "fastgpu/results.hpp"
 
 namespace fastgpu::device {
 
@@ -21,6 +22,10 @@ std::unique_ptr<fastgpu::Device> make_cpu_device();
 /// The identity of reduction `op`: 0 for "sum" and "mean", +inf for "min", -inf for "max".
 /// Throws DeviceError for another op.
 double reduction_identity(std::string_view op);
+
+/// total = total op part, on the host: values elementwise ("mean" keeps weighted sums, so they
+/// add, like "sum"), weights and contribution counts added. Both hold the same reduction.
+void add_reduction(ReductionValue& total, const ReductionValue& part);
 
 /// Fills `count` doubles of device memory with the identity of `op` ("sum" and "mean": 0, "min":
 /// +inf, "max": -inf).

@@ -149,6 +149,7 @@ std::vector<Subtask> expand_list(const JobSpec& job, const CostRenderer& cost) {
     }
     seen.emplace(id, i);
     Subtask subtask = make_subtask(job, std::move(id), std::move(name), task.params);
+    if (task.gpus > 0) subtask.gpus = task.gpus;
     subtask.cost = cost(subtask.params, subtask.name);
     subtasks.push_back(std::move(subtask));
   }

@@ -27,9 +27,10 @@ std::map<std::string, std::string> misplaced_key_messages(std::string_view here)
     }
   }
   if (here == "tasks") {
-    // Per-task settings are not supported: every subtask shares the [task] template.
+    // Per-task settings other than gpus are not supported: every subtask shares the [task] template.
     for (const std::string& key : kTaskKeys) {
-      messages[key] = "unknown key '" + key + "': a [[tasks]] entry has only 'name' and 'params'; '" + key +
+      if (std::find(kTaskEntryKeys.begin(), kTaskEntryKeys.end(), key) != kTaskEntryKeys.end()) continue;
+      messages[key] = "unknown key '" + key + "': a [[tasks]] entry has only 'name', 'params' and 'gpus'; '" + key +
                       "' belongs in [task], which every task shares";
     }
   }

@@ -27,10 +27,11 @@ inline constexpr std::int64_t kMaxOutputTail = std::int64_t{64} << 20;
 
 /// The keys allowed in each table.
 inline const std::vector<std::string> kTopLevelKeys = {"job", "task", "sweep", "tasks", "reduce", "input"};
-inline const std::vector<std::string> kJobKeys = {"name", "output", "output_dir", "gpu_hour_price", "plugin"};
+inline const std::vector<std::string> kJobKeys = {"name",           "output",          "output_dir",
+                                                  "gpu_hour_price", "gpu_hour_prices", "plugin"};
 inline const std::vector<std::string> kTaskKeys = {"command", "kernel",  "args",    "env",        "cwd",
                                                    "gpus",    "cost",    "timeout", "retries", "output_tail"};
-inline const std::vector<std::string> kTaskEntryKeys = {"name", "params"};
+inline const std::vector<std::string> kTaskEntryKeys = {"name", "params", "gpus"};
 
 /// Messages for keys written in the wrong table, e.g. 'gpus' in [job]: "unknown key 'gpus'
 /// (it belongs in [task])". `here` is the table being read: "", "job", "task" or "tasks".
@@ -63,6 +64,10 @@ std::vector<InputSpec> parse_inputs(const TomlReader& reader, const toml::node& 
 void check_reduce_arg(const TomlReader& reader, const toml::table& root, const JobSpec& job);
 
 /// Fills `task`; returns its template strings in file order. Template syntax is checked here.
+/// An integer in [minimum, maximum] (fails at the node otherwise); `why` explains the maximum.
+int bounded_int(const TomlReader& reader, const toml::node& node, std::string_view what, std::int64_t minimum,
+                std::int64_t maximum = INT_MAX, std::string_view why = {});
+
 std::vector<TemplateUse> parse_task_table(const TomlReader& reader, const toml::table& table, TaskTemplate& task);
 
 /// `kernel` of the [task] table (at `node`), with its [task.args] when the table has them: the name

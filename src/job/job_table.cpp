@@ -1,9 +1,12 @@
-// The [job] table: name, output, output_dir, gpu_hour_price, plugin.
+// The [job] table: name, output, output_dir, gpu_hour_price, gpu_hour_prices, plugin.
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "job/job_parser.hpp"
 #include "job/plugin_loader.hpp"
+#include "job/suggest.hpp"
 
 namespace fastgpu::job {
 
@@ -33,6 +36,46 @@ void load_plugin_value(const TomlReader& reader, const toml::node& node, JobSpec
   }
 }
 
+/// A price at `node`: a number, finite, zero or more. `what` names it in errors.
+double price_value(const TomlReader& reader, const toml::node& node, const std::string& what, const char* hint = "") {
+  double value = 0;
+  if (const auto* integer = node.as_integer()) {
+    value = static_cast<double>(integer->get());
+  } else if (const auto* number = node.as_floating_point()) {
+    value = number->get();
+  } else {
+    reader.fail(reader.at(node), what + " must be a number (the price of one GPU for one hour), not " +
+                                     type_phrase(node) + hint);
+  }
+  if (!std::isfinite(value) || value < 0) reader.fail(reader.at(node), what + " must be a finite number, zero or more");
+  return value;
+}
+
+/// [job.gpu_hour_prices]: model name = price, in file order. Names are matched case-insensitively
+/// (job/gpu_prices.hpp), so two that differ only in case would be one model listed twice.
+std::vector<GpuModelPrice> parse_model_prices(const TomlReader& reader, const toml::node& node) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {
+    reader.fail(reader.at(node), "'gpu_hour_prices' must be a table of GPU model = price, e.g. "
+                                 "[job.gpu_hour_prices] \"H100\" = 4.5, not " + type_phrase(node));
+  }
+  std::vector<GpuModelPrice> prices;
+  for (const auto& [key, value] : reader.entries(*table)) {
+    const std::string model(key->str());
+    if (model.find_first_not_of(" \t") == std::string::npos) {
+      reader.fail(reader.at(*key), "a GPU model name in [job.gpu_hour_prices] must not be empty");
+    }
+    for (const GpuModelPrice& earlier : prices) {
+      if (lowercase(earlier.model) == lowercase(model)) {
+        reader.fail(reader.at(*key), "GPU model '" + model + "' is listed twice in [job.gpu_hour_prices] (also as '" +
+                                         earlier.model + "'; names match whatever their case)");
+      }
+    }
+    prices.push_back({model, price_value(reader, *value, "the price of GPU model '" + model + "'")});
+  }
+  return prices;
+}
+
 }  // namespace
 
 void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec& job) {
@@ -55,19 +98,11 @@ void parse_job_table(const TomlReader& reader, const toml::table& table, JobSpec
     job.output_dir = reader.string_value(*output_dir, "output_dir");
   }
   if (const toml::node* price = table.get("gpu_hour_price")) {
-    double value = 0;
-    if (const auto* integer = price->as_integer()) {
-      value = static_cast<double>(integer->get());
-    } else if (const auto* number = price->as_floating_point()) {
-      value = number->get();
-    } else {
-      reader.fail(reader.at(*price), "'gpu_hour_price' must be a number (the price of one GPU for one hour), not " +
-                                         type_phrase(*price));
-    }
-    if (!std::isfinite(value) || value < 0) {
-      reader.fail(reader.at(*price), "'gpu_hour_price' must be a finite number, zero or more");
-    }
-    job.gpu_hour_price = value;
+    const char* hint = price->is_table() ? " (prices per GPU model go in [job.gpu_hour_prices])" : "";
+    job.gpu_hour_price = price_value(reader, *price, "'gpu_hour_price'", hint);
+  }
+  if (const toml::node* prices = table.get("gpu_hour_prices")) {
+    job.gpu_hour_prices = parse_model_prices(reader, *prices);
   }
   if (const toml::node* plugin = table.get("plugin")) {
     if (const toml::array* list = plugin->as_array()) {

@@ -7,15 +7,11 @@
 
 namespace fastgpu::job {
 
-namespace {
-
 std::string lowercase(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
-
-}  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // One row of the classic dynamic program.

@@ -8,6 +8,9 @@
 
 namespace fastgpu::job {
 
+/// `text` with ASCII letters in lower case, for comparing names whatever their case.
+std::string lowercase(std::string_view text);
+
 /// Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

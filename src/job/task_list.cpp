@@ -29,6 +29,7 @@ ExplicitTask parse_entry(const TomlReader& reader, const toml::table& entry,
                                         std::to_string(previous->second.line) + "; names must be unique");
     }
   }
+  if (const toml::node* gpus = entry.get("gpus")) task.gpus = bounded_int(reader, *gpus, "gpus", 1);
   if (const toml::node* params = entry.get("params")) {
     for (const auto& [key, value] : reader.entries(reader.table_value(*params, "params"))) {
       check_parameter_name(reader, *key);

@@ -10,6 +10,21 @@
 
 namespace fastgpu::job {
 
+int bounded_int(const TomlReader& reader, const toml::node& node, std::string_view what, std::int64_t minimum,
+                std::int64_t maximum, std::string_view why) {
+  const std::int64_t value = reader.integer_value(node, what);
+  if (value < minimum) {
+    reader.fail(reader.at(node), "'" + std::string(what) + "' must be at least " + std::to_string(minimum) + ", not " +
+                                     std::to_string(value));
+  }
+  if (value > maximum) {
+    if (why.empty()) reader.fail(reader.at(node), "'" + std::string(what) + "' is too large");
+    reader.fail(reader.at(node), "'" + std::string(what) + "' must be at most " + std::to_string(maximum) + ", not " +
+                                     std::to_string(value) + " (" + std::string(why) + ")");
+  }
+  return static_cast<int>(value);
+}
+
 namespace {
 
 bool is_env_name(std::string_view name) { return is_identifier(name); }
@@ -76,21 +91,6 @@ void parse_env(const TomlReader& reader, const toml::node& node, TaskTemplate& t
   }
 }
 
-/// An integer in [minimum, maximum]; `why` explains the maximum when one is given.
-int bounded_int(const TomlReader& reader, const toml::node& node, std::string_view what, std::int64_t minimum,
-                std::int64_t maximum = INT_MAX, std::string_view why = {}) {
-  const std::int64_t value = reader.integer_value(node, what);
-  if (value < minimum) {
-    reader.fail(reader.at(node), "'" + std::string(what) + "' must be at least " + std::to_string(minimum) + ", not " +
-                                     std::to_string(value));
-  }
-  if (value > maximum) {
-    if (why.empty()) reader.fail(reader.at(node), "'" + std::string(what) + "' is too large");
-    reader.fail(reader.at(node), "'" + std::string(what) + "' must be at most " + std::to_string(maximum) + ", not " +
-                                     std::to_string(value) + " (" + std::string(why) + ")");
-  }
-  return static_cast<int>(value);
-}
 
 void parse_cost_value(const TomlReader& reader, const toml::node& node, TaskTemplate& task,
                       std::vector<TemplateUse>& uses) {

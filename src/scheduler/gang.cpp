@@ -15,7 +15,9 @@ namespace fastgpu::scheduler {
 std::vector<int> Scheduler::pick_gang(int k, double now) {
   std::vector<std::pair<double, int>> by_ready;  // (predicted ready, rank), earliest first
   by_ready.reserve(workers_.size());
-  for (auto& [rank, worker] : workers_) by_ready.emplace_back(ready_cached(worker, now), rank);
+  for (auto& [rank, worker] : workers_) {
+    if (!worker.retired) by_ready.emplace_back(ready_cached(worker, now), rank);
+  }
   std::sort(by_ready.begin(), by_ready.end());
 
   // Members on one host talk over NVLink/PCIe, not the network: the host whose k earliest workers
@@ -69,7 +71,7 @@ void Scheduler::place_gangs(double now, std::map<int, comm::AssignTasks>& batche
     // Its turn comes in the order of all pending work (greedy: arrival; cost: longest first).
     if (!pending_.empty() && *pending_.begin() < *it) return;
     const int k = subtasks_[task].gpus;
-    if (static_cast<int>(workers_.size()) < k || !wants_work()) return;
+    if (static_cast<int>(usable_workers()) < k || !wants_work()) return;
     const std::vector<int> members = pick_gang(k, now);
     const bool fits = std::all_of(members.begin(), members.end(),
                                   [&](int rank) { return fits_deadline(workers_.at(rank), task, now); });
@@ -105,6 +107,7 @@ void Scheduler::place_gangs(double now, std::map<int, comm::AssignTasks>& batche
     }
     sink_.add_event({now, "assign", task, -1, members.front(),
                      "attempt " + std::to_string(attempt) + ", gang of " + std::to_string(k) + ": ranks " + ranks});
+    reserved_gangs_.emplace(task, attempt);
   }
 }
 

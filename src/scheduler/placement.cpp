@@ -36,6 +36,9 @@ constexpr double kBoundSlack = 1.5;
 // Workers whose by_ready_ key is recomputed every round besides the touched ones (round robin),
 // so keys follow model changes (class lines, the borrowed factor) within workers / this rounds.
 constexpr int kRekeyPerRound = 8;
+// In a pool of more than twice this many workers the exact projected end is recomputed every
+// workers / this rounds only.
+constexpr std::size_t kProjectedEndSpan = 64;
 // A worker that found nothing it may take tries again after at most this many rounds (workers / 64).
 constexpr std::uint64_t kRetryRounds = 16;
 // Width of a by_ready_ bucket in the log of the multiplier (5 %), and how much the multiplier of a
@@ -44,7 +47,17 @@ constexpr std::uint64_t kRetryRounds = 16;
 // 0.95 being allows()'s margin of 5 %.
 const double kBucketWidth = std::log(1.01);
 constexpr double kMultiplierSlack = 1.02;
+// How far (in the log) the model-wide estimates may move every worker's multiplier before all are
+// re-keyed: within kMultiplierSlack with room to spare.
+const double kKeyDrift = std::log(1.01);
 }  // namespace
+
+double Scheduler::KeyedModel::drift_from(const KeyedModel& keyed) const {
+  // A multiplier is factor * exp(kPessimism * sigma), sigma at least the typical one: its log moves
+  // by at most the factor's move plus kPessimism times the sigmas' moves.
+  return std::abs(borrowed_log_factor - keyed.borrowed_log_factor) +
+         kPessimism * (std::abs(typical_sigma - keyed.typical_sigma) + std::abs(borrowed_sigma - keyed.borrowed_sigma));
+}
 
 void Scheduler::touch(WorkerState& worker) {
   if (worker.dirty) return;
@@ -56,12 +69,28 @@ void Scheduler::wake(int rank) {
   auto it = workers_.find(rank);
   if (it == workers_.end()) return;
   WorkerState& worker = it->second;
+  if (worker.retired) return;
   if (worker.parked_key >= 0) {
     parked_.erase({worker.parked_key, rank});
     worker.parked_key = -1;
   }
+  benched_.erase({worker.retry_round, rank});
   worker.retry_round = 0;
   hungry_.insert(rank);
+}
+
+void Scheduler::bench(WorkerState& worker, std::uint64_t rounds) {
+  worker.retry_round = round_ + rounds;
+  hungry_.erase(worker.info.rank);
+  benched_.emplace(worker.retry_round, worker.info.rank);
+}
+
+void Scheduler::unbench_due() {
+  while (!benched_.empty() && benched_.begin()->first <= round_) {
+    const int rank = benched_.begin()->second;
+    benched_.erase(benched_.begin());
+    wake(rank);
+  }
 }
 
 int Scheduler::other_bucket(WorkerState& worker) {
@@ -70,12 +99,14 @@ int Scheduler::other_bucket(WorkerState& worker) {
   const Prediction p = model_.predict(worker.info.rank, 0, 1.0);
   double sigma = std::max(p.sigma_log, model_.typical_sigma());
   if (!soon_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) sigma = std::hypot(sigma, kUnknownSpeedSigma);
-  const double multiplier = std::max(model_.factor(worker.info.rank), 1e-300) * std::exp(kPessimism * sigma);
-  return static_cast<int>(std::floor(std::log(multiplier) / kBucketWidth));
+  // log(factor * exp(kPessimism * sigma)), without the exp.
+  const double log_multiplier = std::log(std::max(model_.factor(worker.info.rank), 1e-300)) + kPessimism * sigma;
+  return static_cast<int>(std::floor(log_multiplier / kBucketWidth));
 }
 
 void Scheduler::refresh_keys(double now) {
   auto rekey = [&](WorkerState& worker) {
+    if (worker.retired) return;  // out of by_ready_ for good
     const int rank = worker.info.rank;
     const double key = ready_cached(worker, now);
     const int bucket = other_bucket(worker);
@@ -100,14 +131,13 @@ void Scheduler::refresh_keys(double now) {
     rekey(it->second);
   }
   dirty_.clear();
-  // Every worker's multiplier moves with these: all re-keyed (amortized: they change every
-  // workers / 8 observations at most).
-  const Prediction borrowed_estimate = model_.predict(-1, 0, 1.0);
-  const double borrowed = model_.factor(-1) + 1e3 * borrowed_estimate.sigma_log;
-  if (model_.typical_sigma() != typical_seen_by_keys_ || borrowed != borrowed_seen_by_keys_ ||
-      workers_.size() <= static_cast<std::size_t>(kRekeyPerRound)) {
-    typical_seen_by_keys_ = model_.typical_sigma();
-    borrowed_seen_by_keys_ = borrowed;
+  // Every worker's multiplier moves with the typical sigma and the borrowed estimate: all are
+  // re-keyed once these moved a multiplier by more than kKeyDrift since the last time (smaller
+  // moves stay within kMultiplierSlack; re-keying at every one was a third of a decision at 64 workers).
+  const KeyedModel model{model_.typical_sigma(), std::log(std::max(model_.factor(-1), 1e-300)),
+                         model_.predict(-1, 0, 1.0).sigma_log};
+  if (model.drift_from(keyed_model_) > kKeyDrift || workers_.size() <= static_cast<std::size_t>(kRekeyPerRound)) {
+    keyed_model_ = model;
     for (auto& [rank, worker] : workers_) rekey(worker);
     return;
   }
@@ -121,30 +151,39 @@ void Scheduler::refresh_keys(double now) {
 
 void Scheduler::refresh_bounds() {
   double speed = 0;
-  for (const auto& [rank, worker] : workers_) speed += 1 / std::max(model_.factor(rank), 1e-9);
+  for (const auto& [rank, worker] : workers_) {
+    if (!worker.retired) speed += 1 / std::max(model_.factor(rank), 1e-9);
+  }
   speed_bound_ = speed;
   bounds_round_ = round_;
 }
 
-double Scheduler::pessimism_multiplier(WorkerState& worker, double sigma) {
-  if (sigma != worker.mult_sigma) {
+double Scheduler::pessimism_multiplier(WorkerState& worker, double sigma, bool speed_unknown) {
+  if (sigma != worker.mult_sigma || speed_unknown != worker.mult_speed_unknown) {
     worker.mult_sigma = sigma;
-    worker.mult = std::exp(kPessimism * sigma);
+    worker.mult_speed_unknown = speed_unknown;
+    worker.mult = std::exp(kPessimism * (speed_unknown ? std::hypot(sigma, kUnknownSpeedSigma) : sigma));
   }
   return worker.mult;
 }
 
-double Scheduler::projected_end_lower_bound(double now) const {
+double Scheduler::projected_end_lower_bound(double now) {
   // projected_end() = now + (held work + pending work) / speed, the held work >= 0 as long as no
-  // line goes below 0. Here: the pending work over kBoundSlack times the speed last summed.
-  if (speed_bound_ <= 0) return -std::numeric_limits<double>::infinity();
+  // line goes below 0. Here: the pending work over kBoundSlack times the speed last summed. Cached
+  // while the round and what is pending stay the same (it is asked for every subtask weighed).
+  const LowerBoundKey key{round_, pending_.size(), speed_bound_};
+  if (key == lower_bound_key_) return now + lower_bound_span_;
+  lower_bound_key_ = key;
+  lower_bound_span_ = -std::numeric_limits<double>::infinity();
+  if (speed_bound_ <= 0) return lower_bound_span_;
   double work = 0;
   for (std::size_t c = 0; c < pending_count_.size(); ++c) {
     const cost::CostLine line = model_.line(static_cast<int>(c));
-    if (line.intercept < 0 || line.slope < 0) return -std::numeric_limits<double>::infinity();
+    if (line.intercept < 0 || line.slope < 0) return lower_bound_span_;
     if (!pending_.empty()) work += line.intercept * pending_count_[c] + line.slope * pending_cost_[c];
   }
-  return now + std::max(work, 0.0) / (kBoundSlack * speed_bound_);
+  lower_bound_span_ = std::max(work, 0.0) / (kBoundSlack * speed_bound_);
+  return now + lower_bound_span_;
 }
 
 bool Scheduler::surely_before_projected_end(double finish_here, double margin, double now) {
@@ -242,9 +281,16 @@ double Scheduler::ready_cached(WorkerState& worker, double now) {
 
 double Scheduler::projected_end(double now) {
   if (projected_round_ == round_) return projected_end_;
+  // The exact end sums over every worker: in a big pool it is recomputed every workers / 64 rounds
+  // only (O(64) per round), in between the last one stands (a time: the work done meanwhile is the
+  // time passed times the speed), raised to the fresh lower bound where work has arrived since.
+  if (projected_round_ > 0 && round_ - projected_round_ < workers_.size() / kProjectedEndSpan) {
+    return std::max({projected_end_, projected_end_lower_bound(now), now});
+  }
   // Work in seconds of a factor-1 worker; a worker of factor f does 1 / f of it per second.
   double work = 0, speed = 0;
   for (auto& [rank, worker] : workers_) {
+    if (worker.retired) continue;
     const double factor = std::max(model_.factor(rank), 1e-9);
     work += (ready_cached(worker, now) - now) / factor;
     speed += 1 / factor;
@@ -262,11 +308,9 @@ double Scheduler::pessimistic(WorkerState& worker, std::uint32_t task, bool spee
   const int class_id = states_[task].class_id;
   const double cost = subtasks_[task].cost;
   const Prediction mine = model_.predict(worker.info.rank, class_id, cost);
-  double sigma = std::max(mine.sigma_log, model_.typical_sigma());
-  if (!speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) {
-    sigma = std::hypot(sigma, kUnknownSpeedSigma);
-  }
-  return mine.seconds * pessimism_multiplier(worker, sigma);
+  const double sigma = std::max(mine.sigma_log, model_.typical_sigma());
+  const bool speed_unknown = !speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns);
+  return mine.seconds * pessimism_multiplier(worker, sigma, speed_unknown);
 }
 
 bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
@@ -294,7 +338,7 @@ bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
       if (std::max(key, now) + least + margin >= finish_here) break;
       if (rank == worker.info.rank) continue;
       if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
-      WorkerState& other = *by_rank_[static_cast<std::size_t>(rank)];
+      WorkerState& other = worker_at(rank);
       // A worker being calibrated will know its speed shortly: judged as if it were known.
       const bool soon_known = needs_calibration(other) || calibrating(other);
       const double finish_there = ready_cached(other, now) + pessimistic(other, task, soon_known);
@@ -388,7 +432,7 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
     }
     if (calibrating(worker)) return false;  // nothing long until its speed is known
   }
-  const bool only_worker = workers_.size() == 1;
+  const bool only_worker = usable_workers() == 1;
   auto takes = [&](std::uint32_t candidate) {
     if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) return false;
     if (config_.policy == Policy::cost && !allows(worker, candidate, now)) return false;
@@ -475,12 +519,15 @@ void Scheduler::place(double now) {
     split_static();
   }
   const bool all_joined = static_cast<int>(workers_.size()) >= config_.expected_workers;
+  if (retired_count_ > 0 && all_joined) fail_unrunnable(now);
   ++round_;  // the caches of ready times and of the projected end start afresh
+  unbench_due();
   refresh_keys(now);
   if (round_ - bounds_round_ >= std::max<std::uint64_t>(kBoundsRounds, workers_.size() / 8)) refresh_bounds();
 
   std::map<int, comm::AssignTasks> batches;
   place_gangs(now, batches);
+  backfill_gangs(now, batches);  // before the others are placed: behind a gang they would wait for it
   // Nothing to take (cost, greedy): no worker can be given anything this round.
   const bool nothing_to_take = config_.policy != Policy::static_ && pending_.empty();
   if (!nothing_to_take) {
@@ -496,14 +543,14 @@ void Scheduler::place(double now) {
     order_.clear();
     // (Not those told to wait: see retry_round below.)
     for (int rank : hungry_) {
-      const WorkerState& worker = *by_rank_[static_cast<std::size_t>(rank)];
+      const WorkerState& worker = worker_at(rank);
       if (round_ >= worker.retry_round) order_.emplace_back(ready_time(worker, now), rank);
     }
     std::sort(order_.begin(), order_.end());
     depth_.clear();
     int deepest = 0;
     for (const auto& [ready, rank] : order_) {
-      const WorkerState& worker = workers_.find(rank)->second;
+      const WorkerState& worker = worker_at(rank);
       // A worker being calibrated gets its short calibration subtasks at once.
       depth_.push_back(needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
                                                  : target_depth(worker, all_joined));
@@ -513,7 +560,7 @@ void Scheduler::place(double now) {
     // Level by level: every hungry worker gets its next attempt before any gets a deeper queue.
     for (int level = 1; level <= deepest; ++level) {
       for (std::size_t i = 0; i < order_.size(); ++i) {
-        WorkerState& worker = workers_.find(order_[i].second)->second;
+        WorkerState& worker = worker_at(order_[i].second);
         std::uint32_t task = 0;
         bool calibration = false;
         if (worker.in_flight() >= std::min(level, depth_[i]) || round_ < worker.retry_round ||
@@ -530,14 +577,16 @@ void Scheduler::place(double now) {
         } else if (config_.policy == Policy::cost && !pending_.empty()) {
           // Everything it looked at is better left to others (allows()). In a big pool it tries
           // again only every few rounds (or when it reports): thousands of idle workers each
-          // rejecting 64 subtasks every round would be O(workers x 64) per decision.
-          worker.retry_round = round_ + std::min<std::uint64_t>(kRetryRounds, workers_.size() / 64);
+          // rejecting 64 subtasks every round would be O(workers x 64) per decision. Meanwhile it
+          // waits on the bench, out of hungry_, which place() then need not walk past it.
+          const std::uint64_t rounds = std::min<std::uint64_t>(kRetryRounds, workers_.size() / 64);
+          if (rounds > 0) bench(worker, rounds);
         }
       }
     }
     for (std::size_t i = 0; i < order_.size(); ++i) {
       const int rank = order_[i].second;
-      WorkerState& worker = workers_.find(rank)->second;
+      WorkerState& worker = worker_at(rank);
       if (worker.in_flight() >= depth_[i]) {
         hungry_.erase(rank);
       } else if (!queue_allows(worker, now)) {

@@ -15,7 +15,9 @@ void Scheduler::rebalance(double now) {
   // the lowest rank is the earliest and the highest the latest, as a scan in rank order gives).
   std::set<std::pair<double, int>> finish;
   for (const auto& [rank, worker] : workers_) {
-    if (!needs_calibration(worker) && !calibrating(worker)) finish.emplace(ready_time(worker, now), rank);
+    if (!worker.retired && !needs_calibration(worker) && !calibrating(worker)) {
+      finish.emplace(ready_time(worker, now), rank);
+    }
   }
   if (finish.size() < 2) return;
 

@@ -15,7 +15,7 @@ void Scheduler::migrate_running(double now) {
   // An idle worker of unknown speed may take it too: pessimistic() widens its prediction.
   std::vector<WorkerState*> idle;
   for (auto& [rank, worker] : workers_) {
-    if (!worker.running && worker.queue.empty()) idle.push_back(&worker);
+    if (!worker.running && worker.queue.empty() && !worker.retired) idle.push_back(&worker);
   }
   for (auto& [rank, worker] : workers_) {
     if (idle.empty()) return;

@@ -156,7 +156,9 @@ StatusCounts Scheduler::counts() const {
 
 double Scheduler::predicted_remaining_s(double now) const {
   double total = 0;
-  for (const auto& [rank, worker] : workers_) total += ready_time(worker, now) - now;
+  for (const auto& [rank, worker] : workers_) {
+    if (!worker.retired) total += ready_time(worker, now) - now;
+  }
   for (const auto& [key, task] : pending_) {
     total += model_.predict(-1, states_[task].class_id, subtasks_[task].cost).seconds;
   }
@@ -166,7 +168,7 @@ double Scheduler::predicted_remaining_s(double now) const {
   for (const auto& [rank, block] : own_) {
     for (auto task : block) total += model_.predict(rank, states_[task].class_id, subtasks_[task].cost).seconds;
   }
-  return workers_.empty() ? total : total / static_cast<double>(workers_.size());
+  return usable_workers() == 0 ? total : total / static_cast<double>(usable_workers());
 }
 
 comm::TaskLaunch Scheduler::make_launch(std::uint32_t task, std::int32_t attempt) const {

@@ -80,6 +80,11 @@ class Scheduler {
   void on_worker_joined(const WorkerRecord& worker, double now);
   void on_report(int worker_rank, const comm::WorkerReport& report, double now);
   void on_retract_ack(int worker_rank, const comm::RetractAck& ack, double now);
+  /// The worker's device became unusable (worker_retirement.cpp): nothing more is placed on it,
+  /// the attempts it returned run elsewhere. With every worker retired, what is left fails.
+  void on_worker_retired(int worker_rank, const comm::WorkerRetired& retired, double now);
+  /// Ranks of the retired workers, for Shutdown.
+  std::vector<std::int32_t> retired_workers() const;
   /// Periodic work (rebalance rounds). Call at least by next_wakeup().
   void on_tick(double now);
   /// When on_tick next has something to do (seconds since job start).
@@ -177,8 +182,12 @@ class Scheduler {
     std::uint64_t retry_round = 0;  ///< place() skips it before this round (it found nothing it may take)
     bool dirty = false;       ///< in dirty_: its key is refreshed at the next placement round
     double parked_key = -1;   ///< >= 0: in parked_ with this key (hungry, its queue bounded in time)
-    /// pessimistic() multipliers exp(kPessimism * sigma), cached by sigma (exp is costly).
+    /// pessimistic()'s multiplier exp(kPessimism * sigma) (sigma widened while its speed is not
+    /// known), cached by what it follows from: exp and hypot are costly, and an idle worker weighs
+    /// dozens of subtasks per decision.
     double mult_sigma = -1, mult = 1;
+    bool mult_speed_unknown = false;
+    bool retired = false;     ///< its device is unusable: never hungry, never a destination
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
@@ -224,6 +233,17 @@ class Scheduler {
   void migrate_running(double now);
   // speculation.cpp
   void speculate(double now, std::map<int, comm::AssignTasks>& batches);
+  /// A running attempt a speculative copy could overtake, with when it is predicted to end.
+  struct SpeculationCandidate {
+    double finish = 0;
+    int rank = -1;
+    comm::AttemptRef ref;
+  };
+  void collect_speculation_candidates(double now);
+  /// Whether the attempt still runs where it did, uncopied and not moving.
+  bool still_a_candidate(const SpeculationCandidate& candidate);
+  std::vector<SpeculationCandidate> speculation_candidates_;  ///< latest first
+  std::uint64_t speculation_candidates_round_ = 0;
 
   // gang.cpp: multi-GPU subtasks (Subtask::gpus > 1)
   static bool is_gang(const Subtask& subtask) { return subtask.gpus > 1; }
@@ -235,6 +255,15 @@ class Scheduler {
   void fail_too_big(std::uint32_t task, double now);
   /// One member's result; the attempt is settled when the last member reports.
   void on_gang_member_finished(WorkerState& member, const comm::TaskResult& result, double now);
+  /// Gang attempts placed and not started yet: (task, attempt). Their members may backfill.
+  std::set<std::pair<std::uint32_t, std::int32_t>> reserved_gangs_;
+
+  // backfill.cpp
+  /// Fills the members' idle time before each reserved gang's predicted start with pending
+  /// one-GPU subtasks predicted to end by then, queued ahead of the gang.
+  void backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches);
+  /// When `worker` is predicted to reach `gang` in its queue (ready_time() up to it).
+  double ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const;
 
   // scheduler.cpp
   comm::TaskLaunch make_launch(std::uint32_t task, std::int32_t attempt) const;
@@ -276,6 +305,18 @@ class Scheduler {
   double arrivals_ = 0;  ///< greedy: a counter that orders the queue
   std::map<int, WorkerState> workers_;
   std::set<int> hungry_;  ///< workers that may take more work
+  /// (retry round, rank): hungry workers that found nothing they may take, out of hungry_ until
+  /// that round (or until wake()); a big pool only.
+  std::set<std::pair<std::uint64_t, int>> benched_;
+  /// Takes the worker out of hungry_ for `rounds` placement rounds.
+  void bench(WorkerState& worker, std::uint64_t rounds);
+  /// Back to hungry_: the benched workers whose round has come.
+  void unbench_due();
+  int retired_count_ = 0;  ///< workers retired (WorkerState::retired)
+  /// Workers that can still run subtasks.
+  std::size_t usable_workers() const { return workers_.size() - static_cast<std::size_t>(retired_count_); }
+  /// Every worker retired: nothing can run, so what is left fails for good.
+  void fail_unrunnable(double now);
   std::vector<Failure> failures_;
   std::size_t unfinished_ = 0;
   double next_rebalance_ = 0;
@@ -293,8 +334,8 @@ class Scheduler {
   void refresh_keys(double now);
   /// A hungry worker goes back to the active set (it finished, was retracted from, joined).
   void wake(int rank);
-  /// exp(kPessimism * sigma), cached on the worker while sigma stays the same.
-  double pessimism_multiplier(WorkerState& worker, double sigma);
+  /// exp(kPessimism * sigma), sigma widened by kUnknownSpeedSigma when `speed_unknown`; cached on the worker.
+  double pessimism_multiplier(WorkerState& worker, double sigma, bool speed_unknown);
   /// Every so many rounds: the sum of the workers' speeds (a bound that lets most decisions skip
   /// the exact O(workers) projected end).
   void refresh_bounds();
@@ -302,16 +343,33 @@ class Scheduler {
   bool surely_before_projected_end(double finish_here, double margin, double now);
   /// A lower bound of projected_end(now) from the pending work alone (O(classes)); -inf when none
   /// can be given cheaply.
-  double projected_end_lower_bound(double now) const;
+  double projected_end_lower_bound(double now);
+  /// What projected_end_lower_bound() was last computed for, and its result less `now`.
+  struct LowerBoundKey {
+    std::uint64_t round = 0;
+    std::size_t pending = 0;
+    double speed = 0;
+    bool operator==(const LowerBoundKey&) const = default;
+  };
+  LowerBoundKey lower_bound_key_;
+  double lower_bound_span_ = 0;
 
   /// Workers by the multiplier allows() applies to them as "the other worker" (factor times
   /// exp(kPessimism sigma)), in buckets of kBucketWidth in the log, and within a bucket by
   /// ready_key, ascending: a lower bound of when each could end a subtask, for allows() to stop.
   std::map<int, std::set<std::pair<double, int>>> by_ready_;
   int other_bucket(WorkerState& worker);
-  double typical_seen_by_keys_ = -1, borrowed_seen_by_keys_ = -1;
+  /// The model-wide estimates every worker's bucket depends on, as of the last full re-keying.
+  struct KeyedModel {
+    double typical_sigma = -1, borrowed_log_factor = 0, borrowed_sigma = -1;
+    /// How far (log) a multiplier may have moved with them since `keyed`.
+    double drift_from(const KeyedModel& keyed) const;
+  };
+  KeyedModel keyed_model_;
   std::vector<int> dirty_;
   std::vector<WorkerState*> by_rank_;  ///< workers_ by rank (map nodes do not move)
+  /// A worker that joined, by rank, in O(1).
+  WorkerState& worker_at(int rank) { return *by_rank_[static_cast<std::size_t>(rank)]; }
   /// Hungry workers whose next subtask waits for their running one to near its end, by when it
   /// is predicted to end (parked_key); place() wakes them when that comes within reach.
   std::set<std::pair<double, int>> parked_;

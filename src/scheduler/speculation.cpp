@@ -7,23 +7,16 @@
 #include "scheduler/scheduler.hpp"
 
 namespace fastgpu::scheduler {
+namespace {
+// In a pool of more than twice this many workers, speculate() rebuilds its list of candidates every
+// workers / this rounds only.
+constexpr std::size_t kSpeculationSpan = 64;
+}  // namespace
 
-void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches) {
-  // The idle workers, in rank order; none (most calls): nothing to do, nothing scanned.
-  std::vector<int> idle;
-  for (int rank : hungry_) {
-    if (workers_.find(rank)->second.in_flight() == 0) idle.push_back(rank);
-  }
-  if (idle.empty()) return;
-
-  // The running attempts of subtasks not copied yet, by predicted end, latest first (ties: lowest
-  // rank first). Scanned once per call: a copy placed on an idle worker does not change them.
-  struct Candidate {
-    double finish;
-    int rank;
-    std::uint32_t task;
-  };
-  std::vector<Candidate> candidates;
+void Scheduler::collect_speculation_candidates(double now) {
+  speculation_candidates_round_ = round_;
+  auto& candidates = speculation_candidates_;
+  candidates.clear();
   for (const auto& [other_rank, other] : workers_) {
     if (!other.running) continue;
     const auto ref = *other.running;
@@ -33,18 +26,53 @@ void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches)
     const LiveAttempt* live = find_live(ref.task, ref.attempt);
     // One being checkpointed to move (in-flight migration) continues elsewhere from its state.
     if (!live || live->phase != Phase::running || live->migrating) continue;
-    candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other_rank, ref.task});
+    candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other_rank, ref});
   }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+  std::sort(candidates.begin(), candidates.end(), [](const SpeculationCandidate& a, const SpeculationCandidate& b) {
     return a.finish != b.finish ? a.finish > b.finish : a.rank < b.rank;
   });
+}
+
+bool Scheduler::still_a_candidate(const SpeculationCandidate& candidate) {
+  if (states_[candidate.ref.task].copied) return false;
+  const WorkerState& worker = worker_at(candidate.rank);
+  const bool runs_there = worker.running && worker.running->task == candidate.ref.task &&
+                          worker.running->attempt == candidate.ref.attempt;
+  if (!runs_there) return false;
+  const LiveAttempt* live = find_live(candidate.ref.task, candidate.ref.attempt);
+  return live && live->phase == Phase::running && !live->migrating;
+}
+
+void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches) {
+  // The idle workers (hungry or on the bench), in rank order; none (most calls): nothing to do,
+  // nothing scanned.
+  std::vector<int> idle;
+  for (int rank : hungry_) {
+    if (worker_at(rank).in_flight() == 0) idle.push_back(rank);
+  }
+  for (const auto& [round, rank] : benched_) {
+    const WorkerState& worker = worker_at(rank);
+    if (worker.in_flight() == 0 && !worker.retired) idle.push_back(rank);
+  }
+  if (idle.empty()) return;
+  std::sort(idle.begin(), idle.end());
+
+  // The running attempts of subtasks not copied yet, by predicted end, latest first (ties: lowest
+  // rank first). A copy placed on an idle worker does not change them. In a big pool the list is
+  // rebuilt every workers / 64 rounds only (each rebuild is O(workers log workers)); in between an
+  // entry is used only while its attempt still runs there uncopied.
+  if (speculation_candidates_round_ == 0 ||
+      round_ - speculation_candidates_round_ >= std::max<std::size_t>(1, workers_.size() / kSpeculationSpan)) {
+    collect_speculation_candidates(now);
+  }
+  auto& candidates = speculation_candidates_;
   auto next = candidates.begin();
   for (int rank : idle) {
-    WorkerState& idle_worker = workers_.find(rank)->second;
+    WorkerState& idle_worker = worker_at(rank);
     // The running attempt predicted to finish last, of a subtask not copied yet.
-    while (next != candidates.end() && states_[next->task].copied) ++next;
+    while (next != candidates.end() && !still_a_candidate(*next)) ++next;
     if (next == candidates.end()) return;
-    const std::uint32_t task = next->task;
+    const std::uint32_t task = next->ref.task;
     const int from = next->rank;
     const double latest = next->finish;
     // Only when the copy is predicted to win clearly: a subtask that is simply long is not copied.

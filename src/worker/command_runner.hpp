@@ -34,6 +34,8 @@ struct CommandResult {
   std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays (none for a command)
   std::string checkpoint;           ///< a checkpointable kernel's state when it stopped early
   double duration_s = 0;
+  /// A kernel attempt that failed with its device unusable (DeviceLostError): the worker retires.
+  bool device_lost = false;
 };
 
 /**

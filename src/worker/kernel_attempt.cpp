@@ -174,9 +174,24 @@ class KernelAttempt final : public RunningAttempt {
     } catch (const std::exception& e) {
       result_.status = AttemptStatus::failed;
       result_.error = "kernel '" + launch_.kernel + "': " + e.what();
+      result_.device_lost = dynamic_cast<const DeviceLostError*>(&e) != nullptr || device_lost(context.device());
+      if (result_.device_lost) result_.error += "; the device is unusable, so this worker retires";
     }
     result_.duration_s = context.elapsed_s();
     finished_ = true;
+  }
+
+  // Another error (cuBLAS, a plugin's own) may hide a context CUDA has poisoned: the next call
+  // on the device says so.
+  static bool device_lost(fastgpu::Device& device) {
+    try {
+      device.synchronize();
+      return false;
+    } catch (const DeviceLostError&) {
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   static std::string seconds_text(double seconds) {

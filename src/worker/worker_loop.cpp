@@ -148,10 +148,33 @@ class Worker {
     out.arrays = result.arrays;
     out.checkpoint = result.checkpoint;
     report_.finished.push_back(std::move(out));
+    const bool device_lost = result.device_lost;
+    const std::string reason = result.error;
     current_.reset();
     gang_.reset();
+    if (device_lost && !retired_) retire(reason);
     // Start the next queued attempt before reporting, so the GPU does not wait on the network.
     start_next_if_idle();
+  }
+
+  // The device is unusable: no more one-GPU subtasks here. The queued ones go back to rank 0 to
+  // run elsewhere; multi-GPU ones stay, so their other members are not left waiting for this one.
+  void retire(const std::string& reason) {
+    retired_ = true;
+    comm::WorkerRetired retired{reason, {}};
+    return_single_gpu(queue_, retired.returned);
+    // Before the failed attempt's report: rank 0 then retries it knowing this worker is gone.
+    transport_.send(0, std::move(retired));
+    send_report();
+  }
+
+  // Moves the one-GPU launches out of `launches` into `returned`.
+  static void return_single_gpu(std::deque<comm::TaskLaunch>& launches, std::vector<comm::AttemptRef>& returned) {
+    std::erase_if(launches, [&](const comm::TaskLaunch& launch) {
+      if (launch.gang.size() > 1) return false;
+      returned.push_back({launch.task, launch.attempt});
+      return true;
+    });
   }
 
   void send_report() {
@@ -213,12 +236,28 @@ class Worker {
     env.emplace_back("MASTER_PORT", std::to_string(port));
   }
 
-  // At Shutdown: every worker takes part (the collectives need all); the first one reports.
+  // At Shutdown: every worker rank 0 did not list as retired takes part (the collectives need
+  // all); the first one reports. A retired one sends its own totals, without its device.
   void combine_reductions() {
     if (!reductions_) return;
     if (!config_.collectives) throw Error("the job has reductions but this worker has no collectives to combine them");
-    std::vector<ReductionValue> values = reductions_->combine(*config_.collectives);
-    if (config_.collectives->rank() == 0) transport_.send(0, comm::ReductionResult{std::move(values)});
+    auto listed = [&](int rank) { return std::ranges::find(retired_peers_, rank) != retired_peers_.end(); };
+    if (listed(config_.self.rank)) {
+      transport_.send(0, comm::ReductionResult{reductions_->totals()});
+      return;
+    }
+    std::unique_ptr<comm::Collectives> healthy;
+    if (!retired_peers_.empty()) {
+      std::vector<int> members;  // collectives rank = worker rank - 1
+      for (int i = 0; i < config_.collectives->size(); ++i) {
+        if (!listed(i + 1)) members.push_back(i);
+      }
+      constexpr int kHealthyWorkersTag = 32000;  // above the gangs' tags (join_gang)
+      healthy = config_.collectives->subgroup(members, kHealthyWorkersTag);
+    }
+    comm::Collectives& group = healthy ? *healthy : *config_.collectives;
+    std::vector<ReductionValue> values = reductions_->combine(group);
+    if (group.rank() == 0) transport_.send(0, comm::ReductionResult{std::move(values)});
   }
 
   // Called by a running kernel (through Context::stop_requested): reads the messages that came
@@ -253,14 +292,31 @@ class Worker {
 
   void handle(comm::Envelope& envelope) {
     if (auto* assign = std::get_if<comm::AssignTasks>(&envelope.message)) {
-      for (auto& task : assign->tasks) queue_.push_back(std::move(task));
+      std::deque<comm::TaskLaunch> tasks(std::make_move_iterator(assign->tasks.begin()),
+                                         std::make_move_iterator(assign->tasks.end()));
+      if (retired_) {  // sent before rank 0 read that this worker retired
+        comm::WorkerRetired again{"retired earlier", {}};
+        return_single_gpu(tasks, again.returned);
+        if (!again.returned.empty()) transport_.send(0, std::move(again));
+      }
+      for (auto& task : tasks) enqueue(std::move(task));
     } else if (auto* retract = std::get_if<comm::RetractTasks>(&envelope.message)) {
       give_back(*retract);
     } else if (auto* cancel = std::get_if<comm::CancelAttempt>(&envelope.message)) {
       cancel_attempt(cancel->attempt);
-    } else if (std::holds_alternative<comm::Shutdown>(envelope.message)) {
+    } else if (const auto* shutdown = std::get_if<comm::Shutdown>(&envelope.message)) {
       stopping_ = true;
+      retired_peers_ = shutdown->retired;
     }
+  }
+
+  // In order, but a backfilled launch goes before the first multi-GPU one waiting here.
+  void enqueue(comm::TaskLaunch launch) {
+    auto at = queue_.end();
+    if (launch.ahead_of_gang) {
+      at = std::find_if(queue_.begin(), queue_.end(), [](const comm::TaskLaunch& l) { return l.gang.size() > 1; });
+    }
+    queue_.insert(at, std::move(launch));
   }
 
   bool is_current(const comm::AttemptRef& ref) const {
@@ -316,6 +372,8 @@ class Worker {
   bool current_checkpointable_ = false;  ///< the running kernel can checkpoint (it may move)
   std::chrono::steady_clock::time_point telemetry_sent_at_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
+  bool retired_ = false;                  ///< the device is unusable: no more one-GPU subtasks
+  std::vector<std::int32_t> retired_peers_;  ///< from Shutdown: the workers rank 0 knows retired
   std::optional<std::chrono::steady_clock::time_point> signalled_at_;
 };
 

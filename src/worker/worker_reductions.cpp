@@ -54,48 +54,51 @@ void AttemptReductions::add(std::string_view name, std::span<const double> value
 }
 
 WorkerReductions::WorkerReductions(fastgpu::Device& device, std::vector<ReductionSpec> specs)
-    : device_(device), specs_(std::move(specs)), contributions_(specs_.size(), 0) {
+    : device_(device), specs_(std::move(specs)) {
   for (const ReductionSpec& spec : specs_) {
-    totals_.emplace_back(device_, buffer_values(spec));
-    device::fill_identity(device_, totals_.back().data(), totals_.back().size(), spec.op);
+    totals_.push_back({spec.name, spec.op, std::vector<double>(spec.size, device::reduction_identity(spec.op)), 0, 0});
   }
-  device_.synchronize();
 }
 
 void WorkerReductions::add(const AttemptReductions& attempt) {
   for (std::size_t i = 0; i < specs_.size(); ++i) {
     auto it = attempt.buffers_.find(specs_[i].name);
     if (it == attempt.buffers_.end()) continue;
-    device::combine_into(device_, totals_[i].data(), it->second.data.data(), totals_[i].size(), specs_[i].op);
-    contributions_[i] += 1;
+    ReductionValue part{specs_[i].name, specs_[i].op, std::vector<double>(it->second.data.size()), 0, 1};
+    device_.copy_to_host(part.values.data(), it->second.data.data(), it->second.data.bytes());
+    if (specs_[i].op == "mean") {
+      part.weight = part.values.back();
+      part.values.pop_back();
+    }
+    device::add_reduction(totals_[i], part);
   }
-  device_.synchronize();
 }
 
 std::vector<ReductionValue> WorkerReductions::combine(comm::Collectives& collectives) {
-  std::vector<ReductionValue> out;
-  for (std::size_t i = 0; i < specs_.size(); ++i) {
-    all_reduce_device(collectives, device_, totals_[i].data(), totals_[i].size(), collective_op(specs_[i].op));
-    ReductionValue value;
-    value.name = specs_[i].name;
-    value.op = specs_[i].op;
-    std::vector<double> host(totals_[i].size());
-    device_.copy_to_host(host.data(), totals_[i].data(), totals_[i].bytes());
-    if (specs_[i].op == "mean") {
+  std::vector<ReductionValue> out = totals_;
+  for (ReductionValue& value : out) {
+    // Staged into one device buffer (a mean's weight last), so NCCL combines in device memory.
+    std::vector<double> host = value.values;
+    if (value.op == "mean") host.push_back(value.weight);
+    DeviceBuffer<double> buffer(device_, host.size());
+    device_.copy_to_device(buffer.data(), host.data(), buffer.bytes());
+    all_reduce_device(collectives, device_, buffer.data(), buffer.size(), collective_op(value.op));
+    device_.copy_to_host(host.data(), buffer.data(), buffer.bytes());
+    if (value.op == "mean") {
       value.weight = host.back();
       host.pop_back();
     }
     value.values = std::move(host);
-    out.push_back(std::move(value));
   }
   // The contribution counts travel as one more reduction, in host memory for every backend but NCCL.
-  if (!specs_.empty()) {
-    DeviceBuffer<double> counts(device_, contributions_.size());
-    device_.copy_to_device(counts.data(), contributions_.data(), counts.bytes());
-    all_reduce_device(collectives, device_, counts.data(), counts.size(), fastgpu::ReduceOp::sum);
-    std::vector<double> host(counts.size());
-    device_.copy_to_host(host.data(), counts.data(), counts.bytes());
-    for (std::size_t i = 0; i < out.size(); ++i) out[i].contributions = static_cast<std::int64_t>(host[i]);
+  if (!out.empty()) {
+    std::vector<double> counts;
+    for (const ReductionValue& value : totals_) counts.push_back(static_cast<double>(value.contributions));
+    DeviceBuffer<double> buffer(device_, counts.size());
+    device_.copy_to_device(buffer.data(), counts.data(), buffer.bytes());
+    all_reduce_device(collectives, device_, buffer.data(), buffer.size(), fastgpu::ReduceOp::sum);
+    device_.copy_to_host(counts.data(), buffer.data(), buffer.bytes());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].contributions = static_cast<std::int64_t>(counts[i]);
   }
   return out;
 }

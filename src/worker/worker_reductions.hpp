@@ -1,7 +1,9 @@
-// The job's reductions ([[reduce]]) on one worker: each kernel attempt adds into buffers of its
-// own (so a failed or stopped attempt adds nothing), which go into the worker's totals when the
-// attempt ends done; at Shutdown every worker combines its totals with the others' (NCCL on
+// The job's reductions ([[reduce]]) on one worker: each kernel attempt adds into device buffers
+// of its own (so a failed or stopped attempt adds nothing), which go into the worker's totals when
+// the attempt ends done; at Shutdown every worker combines its totals with the others' (NCCL on
 // device memory, MPI or threads through host memory) and the first sends them to rank 0.
+// The totals are kept in host memory (one small copy per done attempt): they outlive a device
+// whose context a CUDA error has poisoned, so a retired worker still hands in what it did.
 #pragma once
 
 #include <map>
@@ -48,15 +50,16 @@ class WorkerReductions {
   const std::vector<ReductionSpec>& specs() const { return specs_; }
   /// An attempt that ended done: its buffers go into the totals.
   void add(const AttemptReductions& attempt);
-  /// Every worker calls it at Shutdown, in the same order: the totals of all workers, combined.
+  /// Every member calls it at Shutdown, in the same order: the totals of all members, combined.
   /// `collectives` works on device memory when its backend is "nccl", else on host memory.
   std::vector<ReductionValue> combine(comm::Collectives& collectives);
+  /// This worker's own totals, without touching the device (a retired worker's share).
+  const std::vector<ReductionValue>& totals() const { return totals_; }
 
  private:
   fastgpu::Device& device_;
   std::vector<ReductionSpec> specs_;
-  std::vector<DeviceBuffer<double>> totals_;  ///< one per spec, identity-filled
-  std::vector<double> contributions_;         ///< done attempts that added to each spec
+  std::vector<ReductionValue> totals_;  ///< one per spec: identity-filled, 0 weight, 0 contributions
 };
 
 }  // namespace fastgpu::worker

@@ -35,6 +35,31 @@ gpus = 2
 i = [0, 1, 2]
 )";
 
+// One long one-GPU subtask holds one worker; the 2-GPU subtask must wait for it, so the other
+// worker backfills the short ones, ahead of the gang ([[tasks]] gpus sets each task's width).
+constexpr const char* kBackfillJob = R"(
+[job]
+name = "backfill"
+[task]
+kernel = "sleep"
+cost = "{s}"
+[task.args]
+seconds = "{s}"
+[[tasks]]
+name = "long"
+params = { s = 1.5 }
+[[tasks]]
+name = "gang"
+gpus = 2
+params = { s = 0.2 }
+[[tasks]]
+name = "short1"
+params = { s = 0.05 }
+[[tasks]]
+name = "short2"
+params = { s = 0.05 }
+)";
+
 double metric(const AttemptRecord& attempt, const std::string& name) {
   for (const Metric& m : attempt.metrics) {
     if (m.name == name) return m.value;
@@ -95,6 +120,29 @@ TEST_F(GangTest, ASubtaskWiderThanTheRunIsRefusedBeforeAnythingStarts) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("asks for gpus = 2, but this run has 1 worker"), std::string::npos) << run.err;
   EXPECT_FALSE(std::filesystem::exists(path("out.h5")));
+}
+
+TEST_F(GangTest, TheIdleMemberBackfillsShortSubtasksAheadOfTheGang) {
+  auto run = fastgpu({"run", write("backfill.toml", kBackfillJob), "--workers", "2", "--policy", "greedy", "-o",
+                      "out.h5", "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Results results = io::read_results(path("out.h5"));
+  std::map<std::string, std::int64_t> row;
+  for (std::size_t t = 0; t < results.tasks.size(); ++t) {
+    EXPECT_EQ(results.tasks[t].status, TaskStatus::done) << results.tasks[t].id;
+    row[results.tasks[t].id] = static_cast<std::int64_t>(t);
+  }
+  int backfilled = 0;
+  for (const EventRecord& event : results.events) {
+    if (event.kind != "backfill") continue;
+    ++backfilled;
+    // It ran on its worker before that worker's part of the gang: the gang's start is its last
+    // member's, and the worker ran the backfilled one first.
+    for (const AttemptRecord& a : results.attempts) {
+      if (a.task == event.task) EXPECT_LE(a.end, results.tasks[static_cast<std::size_t>(row["gang"])].start) << event.detail;
+    }
+  }
+  EXPECT_GE(backfilled, 1) << "no subtask was backfilled around the gang";
 }
 
 }  // namespace

@@ -123,6 +123,26 @@ TEST_F(PlanTest, PrintsATableForPeople) {
   EXPECT_NE(run.out.find("recommended: 2 GPUs"), std::string::npos) << run.out;  // 1.5 s: 2 GPUs (~0.75 s) meet 1 s
 }
 
+// The simulated GPUs have no model: the default price applies, and a note says why the prices
+// per model do not.
+TEST_F(PlanTest, PricesPerGpuModelGiveWayToTheDefault) {
+  std::string job = kPilot;
+  job.replace(job.find("[task]"), 0, "[job.gpu_hour_prices]\n\"H100\" = 9\n\n");
+  write("models.toml", job);
+  const CliRun run = fastgpu({"plan", "models.toml", "--history", "pilot.h5", "--max-gpus", "2", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = json_of(run);
+  EXPECT_EQ(j["gpu_hour_price"], 2.5);
+  for (const auto& row : j["rows"]) {
+    EXPECT_NEAR(row["cost"].get<double>(), 2.5 * row["gpu_hours"].get<double>(), 1e-12);
+  }
+  ASSERT_FALSE(j["notes"].empty());
+  EXPECT_NE(j["notes"][0].get<std::string>().find("[job.gpu_hour_prices] not used: the simulated GPUs have no model, "
+                                                  "so costs are at [job] gpu_hour_price"),
+            std::string::npos)
+      << j["notes"];
+}
+
 TEST_F(PlanTest, SaysClearlyWhenNoAllocationMeetsTheDeadline) {
   const CliRun run = fastgpu({"plan", "pilot.toml", "--history", "pilot.h5", "--max-gpus", "4", "--deadline", "0.1",
                               "--emit-sbatch", "none.sbatch"});

@@ -187,8 +187,7 @@ TEST(Cost, GpuHoursAreWorkersTimesMakespanAndMoneyNeedsAPrice) {
   EXPECT_DOUBLE_EQ(stats.cost.idle_gpu_hours, 1);
   EXPECT_FALSE(stats.cost.cost);
   StatisticsInputs inputs;
-  inputs.gpu_hour_price = 2.5;
-  inputs.price_from = "job file";
+  inputs.prices = {2.5, {}, "job file"};
   stats = compute_statistics(r, inputs);
   EXPECT_DOUBLE_EQ(*stats.cost.cost, 25);
   EXPECT_DOUBLE_EQ(*stats.cost.idle_cost, 2.5);

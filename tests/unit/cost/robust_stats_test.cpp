@@ -49,9 +49,19 @@ TEST(WeightedMedian, ExactHalfAveragesTheTwoMiddleValues) {
   EXPECT_TRUE(std::isnan(weighted_median(none)));
 }
 
-TEST(WeightedMad, DeviationFromCenter) {
-  std::vector<WeightedValue> v{{1, 1}, {2, 1}, {3, 1}, {4, 1}, {100, 1}};
-  EXPECT_DOUBLE_EQ(weighted_mad(v, 3), 1);
+TEST(Mad, DeviationFromCenter) {
+  std::vector<double> v{1, 2, 3, 4, 100};
+  EXPECT_DOUBLE_EQ(mad(v, 3), 1);
+  std::vector<double> even{1, 2, 4, 100};
+  EXPECT_DOUBLE_EQ(mad(even, 3), 1.5);  // deviations 2, 1, 1, 97
+}
+
+TEST(WeightedMedian, SortedOnceServesTwoWeightings) {
+  std::vector<WeightedValue> v{{5, 1}, {1, 1}, {3, 8}, {2, 1}};
+  sort_by_value(v);
+  EXPECT_DOUBLE_EQ(weighted_median_sorted(v), 3);
+  for (auto& x : v) x.weight = x.value == 5 ? 3 : 1;  // 1, 2, 3 weigh 1 each, 5 weighs 3
+  EXPECT_DOUBLE_EQ(weighted_median_sorted(v), 4);  // cumulative 3 lands exactly on half: mean of 3 and 5
 }
 
 TEST(TheilSen, ExactLineAndOutliers) {
@@ -125,6 +135,22 @@ TEST(CostLineFit, CostsTooCloseTogetherGoThroughTheOrigin) {
   EXPECT_EQ(line.intercept, 0);
   EXPECT_NEAR(line.slope, 0.7917, 1e-3);  // median of seconds / cost
   EXPECT_NEAR(line.at(10), 7.917, 1e-2);
+}
+
+TEST(CostLineFit, BeyondItsSamplesALineGrowsInProportionToCost) {
+  // The first results when thousands of workers start together: the subtasks that happened to be
+  // short, all about 0.2 s whatever their cost. The fit is nearly flat; a subtask 100 times the
+  // largest cost seen is predicted 100 times as long as that one, not 0.2 s.
+  CostLineScratch scratch;
+  std::vector<CostSample> samples;
+  for (int i = 1; i <= 20; ++i) samples.push_back({0.015 * i, 0.2 + 0.001 * (i % 3)});
+  const CostLine line = fit_cost_line(samples, 1, scratch);
+  EXPECT_GT(line.intercept, 0.15);
+  EXPECT_LT(line.slope, 0.1);
+  EXPECT_DOUBLE_EQ(line.reach, 0.3);
+  EXPECT_DOUBLE_EQ(line.at(0.15), line.intercept + line.slope * 0.15);  // within its samples: the line
+  EXPECT_NEAR(line.at(30), 100 * line.at(0.3), 1e-9);
+  EXPECT_GT(line.at(30), 19.0);
 }
 
 TEST(CostLineFit, OneOutlyingCostDoesNotMakeARange) {

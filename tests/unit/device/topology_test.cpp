@@ -7,14 +7,13 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "fastgpu/error.hpp"
+#include "support/scoped_env.hpp"
 
 namespace fastgpu::device {
 namespace {
@@ -59,29 +58,7 @@ struct Machine {
   }
 };
 
-/** @brief Sets or unsets an environment variable for one test. */
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using fastgpu::testing::ScopedEnv;
 
 // Runs place_worker on a new thread (so the test's own thread is never pinned) and returns the
 // placement and that thread's affinity before and after.

@@ -156,6 +156,15 @@ params = { seed = 3, lr = 0.25 }
   EXPECT_EQ(params_json(subtasks[2]), R"({"lr":0.25,"seed":3})");
 }
 
+TEST(Expand, AnExplicitTaskMayAskForItsOwnGpus) {
+  const auto subtasks = expand("gpus = 2\n[[tasks]]\nname = \"wide\"\ngpus = 4\n[[tasks]]\nname = \"as_task\"\n"
+                               "[[tasks]]\nname = \"one\"\ngpus = 1\n");
+  ASSERT_EQ(subtasks.size(), 3u);
+  EXPECT_EQ(subtasks[0].gpus, 4);
+  EXPECT_EQ(subtasks[1].gpus, 2) << "[task] gpus where the entry says nothing";
+  EXPECT_EQ(subtasks[2].gpus, 1);
+}
+
 TEST(Expand, ExplicitTaskWithoutParamsUsesJobName) {
   const auto subtasks = expand("[[tasks]]\n[[tasks]]\nname = \"b\"\n");
   ASSERT_EQ(subtasks.size(), 2u);

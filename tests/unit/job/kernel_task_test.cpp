@@ -127,7 +127,7 @@ const ErrorCase kCases[] = {
   {"args_with_command", "[job]\nname = \"x\"\n[task]\ncommand = [\"true\"]\n[task.args]\nn = 3\n", "jobs/x.toml:5:7: 'args' is for kernel subtasks (kernel = \"...\"); a command takes its arguments in 'command'"},
   {"args_alone", "[job]\nname = \"x\"\n[task]\nargs = { seconds = 1 }\n", "jobs/x.toml:3:1: missing required key 'command' in [task] (the program and its arguments, e.g. command = [\"python3\", \"train.py\", \"--seed\", \"{seed}\"])"},
   {"kernel_in_job", "[job]\nname = \"x\"\nkernel = \"noop\"\n[task]\nkernel = \"noop\"\n", "jobs/x.toml:3:1: unknown key 'kernel' (it belongs in [task])"},
-  {"args_in_tasks_entry", kernel_job("\"noop\"", "[[tasks]]\nname = \"a\"\nargs = { seconds = 1 }\n"), "jobs/x.toml:7:1: unknown key 'args': a [[tasks]] entry has only 'name' and 'params'; 'args' belongs in [task], which every task shares"},
+  {"args_in_tasks_entry", kernel_job("\"noop\"", "[[tasks]]\nname = \"a\"\nargs = { seconds = 1 }\n"), "jobs/x.toml:7:1: unknown key 'args': a [[tasks]] entry has only 'name', 'params' and 'gpus'; 'args' belongs in [task], which every task shares"},
   {"args_not_table", kernel_job("\"sleep\"", "args = 1\n"), "jobs/x.toml:5:8: 'args' must be a table, not an integer"},
   // which args
   {"arg_typo", kernel_job("\"sleep\"", "[task.args]\nsecond = 1\n"), "jobs/x.toml:6:1: unknown arg 'second' for kernel 'sleep' (did you mean 'seconds'?)"},

@@ -16,16 +16,10 @@ namespace {
 
 using testing::MemoryResults;
 using testing::RecordingSink;
+using fixtures::config_for;
 using fixtures::make_job;
 using fixtures::with_costs;
 using fixtures::worker;
-
-SchedulerConfig config_for(Policy policy, int workers) {
-  SchedulerConfig config;
-  config.policy = policy;
-  config.expected_workers = workers;
-  return config;
-}
 
 /// Subtasks with the given costs; gpus[i] GPUs each (1 where not given).
 std::vector<Subtask> with_gpus(const std::vector<double>& costs, const std::vector<int>& gpus, int retries = 0) {

@@ -32,6 +32,14 @@ inline std::vector<Subtask> with_costs(const std::vector<double>& costs) {
   return subtasks;
 }
 
+/// `policy` for `workers` workers; the other settings as SchedulerConfig has them.
+inline SchedulerConfig config_for(Policy policy, int workers) {
+  SchedulerConfig config;
+  config.policy = policy;
+  config.expected_workers = workers;
+  return config;
+}
+
 inline WorkerRecord worker(int rank) { return {rank, "h", rank - 1, "cpu", "", ""}; }
 
 inline comm::TaskResult result(const comm::TaskLaunch& launch, AttemptStatus status, double start, double end) {
