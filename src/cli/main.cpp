@@ -204,7 +204,7 @@ int simulate_command(const std::vector<std::string>& args) {
       "sample", po::value(&sim.sample)->default_value(1), "keep each trace job with this probability (seeded)")(
       "no-arrivals", po::bool_switch(&sim.no_arrivals), "every trace job is there at time 0")(
       "multi-gpu", po::value(&sim.multi_gpu)->default_value("skip"),
-      "trace jobs needing more than one GPU: skip, one (run on one GPU), gpu-time (one GPU, duration x GPUs)")(
+      "trace jobs needing more than one GPU: skip, gang (on that many GPUs at once), one (run on one GPU), gpu-time (one GPU, duration x GPUs)")(
       "estimate-noise", po::value(&sim.estimate_noise),
       "trace: the scheduler's estimate is the duration x lognormal(0, SIGMA) (default exact)")(
       "retries", po::value(&sim.retries)->default_value(1), "trace: extra attempts after a failure")(

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -165,6 +166,7 @@ class Engine final : public comm::MessageSink {
       fastest_ = std::max(fastest_, speed);
     }
     result_.subtasks = work_.size();
+    for (const Subtask& subtask : workload.subtasks) gpus_.push_back(subtask.gpus);
     sched_.emplace(std::move(workload.job), std::move(workload.subtasks), sc, *this, sink_, config_.history);
     if (gate_at_scheduler) {
       sched_->hold_all();
@@ -214,7 +216,10 @@ class Engine final : public comm::MessageSink {
     const double at = now_ + config_.latency_s;
     if (const auto* assign = std::get_if<comm::AssignTasks>(&message)) {
       Body& body = alloc(Kind::assign, to);
-      for (const auto& launch : assign->tasks) body.refs.push_back({launch.task, launch.attempt});
+      for (const auto& launch : assign->tasks) {
+        body.refs.push_back({launch.task, launch.attempt});
+        body.ahead.push_back(launch.ahead_of_gang);
+      }
       queued_total_ += assign->tasks.size();
     } else if (const auto* retract = std::get_if<comm::RetractTasks>(&message)) {
       alloc(Kind::retract, to).refs = retract->attempts;
@@ -235,6 +240,7 @@ class Engine final : public comm::MessageSink {
     std::uint64_t wseq = 0;
     std::size_t index = 0;
     std::vector<comm::AttemptRef> refs;
+    std::vector<char> ahead;  ///< assign: per ref, TaskLaunch::ahead_of_gang
     comm::WorkerReport report;
     comm::RetractAck ack;
   };
@@ -252,6 +258,8 @@ class Engine final : public comm::MessageSink {
     double start = 0, end = 0;
     bool fails = false;
     bool waiting = false;  // static policy: its next subtask has not arrived yet
+    bool at_gang = false;  // reached a multi-GPU attempt and waits for its other members
+    comm::AttemptRef gang;
     std::uint64_t wseq = 0;
   };
 
@@ -280,6 +288,7 @@ class Engine final : public comm::MessageSink {
     body.wseq = 0;
     body.index = 0;
     body.refs.clear();
+    body.ahead.clear();
     body.report.started.clear();
     body.report.finished.clear();
     body.ack.retracted.clear();
@@ -364,7 +373,12 @@ class Engine final : public comm::MessageSink {
       }
       case Kind::assign: {
         --in_flight_;
-        w.queue.insert(w.queue.end(), body.refs.begin(), body.refs.end());
+        for (std::size_t i = 0; i < body.refs.size(); ++i) {
+          // As a worker queues them: a backfilled attempt goes before its first multi-GPU one.
+          auto at = w.queue.end();
+          if (body.ahead[i]) at = std::find_if(w.queue.begin(), w.queue.end(), [&](const auto& r) { return gpus_[r.task] > 1; });
+          w.queue.insert(at, body.refs[i]);
+        }
         comm::WorkerReport report;
         start_next(body.rank, w, t, report);
         if (!report.started.empty()) send_report(body.rank, t, std::move(report));
@@ -403,6 +417,17 @@ class Engine final : public comm::MessageSink {
           report.finished.push_back(std::move(dropped));
         } else if (w.running && w.current.task == ref.task && w.current.attempt == ref.attempt) {
           report.finished.push_back(end_attempt(w, t, AttemptStatus::cancelled));
+          start_next(body.rank, w, t, report);
+        } else if (w.at_gang && w.gang.task == ref.task && w.gang.attempt == ref.attempt) {
+          std::erase(meetings_[{ref.task, ref.attempt}], body.rank);  // leaves the meeting unstarted
+          w.at_gang = false;
+          comm::TaskResult dropped;
+          dropped.task = ref.task;
+          dropped.attempt = ref.attempt;
+          dropped.start = dropped.end = t;
+          dropped.status = AttemptStatus::cancelled;
+          dropped.error = "cancelled before it started";
+          report.finished.push_back(std::move(dropped));
           start_next(body.rank, w, t, report);
         } else {
           return;  // already over: its report is on the way
@@ -491,7 +516,7 @@ class Engine final : public comm::MessageSink {
   }
 
   void start_next(int rank, VWorker& w, double t, comm::WorkerReport& report) {
-    if (w.running || w.queue.empty() || w.waiting) return;
+    if (w.running || w.queue.empty() || w.waiting || w.at_gang) return;
     const comm::AttemptRef ref = w.queue.front();
     if (gate_at_workers_ && arrival_[ref.task] > t) {
       w.waiting = true;
@@ -501,13 +526,44 @@ class Engine final : public comm::MessageSink {
     }
     w.queue.pop_front();
     --queued_total_;
+    if (gpus_[ref.task] > 1) return meet_at_gang(rank, w, ref, t, report);
+    begin(w, ref, t, work_[ref.task] / w.speed, report);
+    schedule_finish(rank, w);
+  }
+
+  // A multi-GPU attempt starts when its last member reaches it, on all members at once, and runs
+  // at the slowest member's speed (its collectives wait for it).
+  void meet_at_gang(int rank, VWorker& w, const comm::AttemptRef& ref, double t, comm::WorkerReport& report) {
+    w.at_gang = true;
+    w.gang = ref;
+    std::vector<int>& arrived = meetings_[{ref.task, ref.attempt}];
+    arrived.push_back(rank);
+    if (static_cast<int>(arrived.size()) < gpus_[ref.task]) return;
+    const std::vector<int> members = std::move(arrived);
+    meetings_.erase({ref.task, ref.attempt});
+    double slowest = std::numeric_limits<double>::infinity();
+    for (const int member : members) slowest = std::min(slowest, workers_[static_cast<std::size_t>(member)].speed);
+    for (const int member : members) {
+      VWorker& m = workers_[static_cast<std::size_t>(member)];
+      m.at_gang = false;
+      if (member == rank) {
+        begin(m, ref, t, work_[ref.task] / slowest, report);
+      } else {
+        comm::WorkerReport started;
+        begin(m, ref, t, work_[ref.task] / slowest, started);
+        send_report(member, t, std::move(started));
+      }
+      schedule_finish(member, m);
+    }
+  }
+
+  // `w` starts `ref` at `t` for `duration` (cut short at a random point if it is to fail).
+  void begin(VWorker& w, const comm::AttemptRef& ref, double t, double duration, comm::WorkerReport& report) {
     w.running = true;
     w.current = ref;
     w.start = t;
-    const double duration = work_[ref.task] / w.speed;
     w.fails = config_.fail_rate > 0 && unit_(rng_) < config_.fail_rate;
     w.end = t + (w.fails ? unit_(rng_) * duration : duration);
-    schedule_finish(rank, w);
     if (std::isnan(first_start_[ref.task])) first_start_[ref.task] = t;
     report.started.push_back({ref.task, ref.attempt, t});
   }
@@ -519,7 +575,7 @@ class Engine final : public comm::MessageSink {
     completions.reserve(records.size());
     double longest = 0, arrival_bound = 0;
     for (std::size_t i = 0; i < records.size(); ++i) {
-      result_.total_work_s += work_[i];
+      result_.total_work_s += work_[i] * gpus_[i];  // GPU-seconds: a gang holds gpus workers
       longest = std::max(longest, work_[i]);
       arrival_bound = std::max(arrival_bound, arrival_[i] + work_[i] / fastest_);
       if (records[i].status == TaskStatus::failed) ++result_.failed;
@@ -545,6 +601,9 @@ class Engine final : public comm::MessageSink {
 
   SimConfig config_;
   std::vector<double> work_, arrival_;
+  std::vector<int> gpus_;  ///< by task: its GPUs (workers)
+  /// Multi-GPU attempts some members reached: (task, attempt) -> the ranks waiting at it.
+  std::map<std::pair<std::uint32_t, std::int32_t>, std::vector<int>> meetings_;
   SimResult result_;
   CountingSink sink_;
   std::vector<double> first_start_;

@@ -245,7 +245,8 @@ MultiGpu parse_multi_gpu(const std::string& text) {
   if (text == "skip") return MultiGpu::skip;
   if (text == "one") return MultiGpu::one;
   if (text == "gpu-time") return MultiGpu::gpu_time;
-  throw UsageError("--multi-gpu must be skip, one or gpu-time, not '" + text + "'");
+  if (text == "gang") return MultiGpu::gang;
+  throw UsageError("--multi-gpu must be skip, gang, one or gpu-time, not '" + text + "'");
 }
 
 Workload load_job_workload(const std::string& path, const JobWorkloadOptions& options) {
@@ -259,11 +260,6 @@ Workload load_job_workload(const std::string& path, const JobWorkloadOptions& op
   const std::string& kernel = out.job.task.kernel;
   const bool timed_kernel = kernel == "sleep" || kernel == "spin";
   for (const auto& subtask : out.subtasks) {
-    // The virtual workers run one subtask at a time each and know nothing of gangs.
-    if (subtask.gpus > 1) {
-      throw UsageError("simulate does not model multi-GPU subtasks yet (gpus = " + std::to_string(subtask.gpus) +
-                       " in " + path + ")");
-    }
     double seconds = subtask.cost * options.cost_unit_s;
     if (kernel == "noop") {
       seconds = 0;
@@ -325,7 +321,7 @@ Workload load_trace_workload(const std::string& path, const TraceOptions& option
   for (const Row& row : kept) {
     if (options.limit > 0 && out.subtasks.size() >= options.limit) break;
     double work = row.duration * options.time_scale;
-    if (row.gpus > 1) {
+    if (row.gpus > 1 && options.multi_gpu != MultiGpu::gang) {
       if (options.multi_gpu == MultiGpu::skip) {
         ++out.skipped_multi_gpu;
         continue;
@@ -336,7 +332,7 @@ Workload load_trace_workload(const std::string& path, const TraceOptions& option
     Subtask subtask;
     subtask.id = "line" + std::to_string(row.line);
     subtask.name = subtask.id;
-    subtask.gpus = 1;
+    subtask.gpus = options.multi_gpu == MultiGpu::gang ? std::max(row.gpus, 1) : 1;
     subtask.retries = options.retries;
     subtask.cost = options.estimate_noise > 0 ? work * noise(rng) : work;
     const double arrival = options.arrivals ? (row.submit - first_submit) * options.time_scale : 0;
@@ -347,8 +343,8 @@ Workload load_trace_workload(const std::string& path, const TraceOptions& option
   }
   if (out.skipped_multi_gpu > 0) {
     out.notes.push_back(std::to_string(out.skipped_multi_gpu) +
-                        " jobs need more than one GPU and were skipped: the scheduler places one GPU per subtask "
-                        "(--multi-gpu one runs them on one GPU, gpu-time for duration x GPUs)");
+                        " jobs need more than one GPU and were skipped (--multi-gpu gang runs them on that many "
+                        "GPUs at once, one on one GPU, gpu-time on one GPU for duration x GPUs)");
   }
   if (out.multi_gpu_on_one > 0) {
     out.notes.push_back(std::to_string(out.multi_gpu_on_one) + " multi-GPU jobs run on one GPU" +

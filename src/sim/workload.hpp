@@ -37,8 +37,8 @@ struct JobWorkloadOptions {
 /// scheduler's estimate is the job's `cost` as in a real run. Throws JobFileError.
 Workload load_job_workload(const std::string& path, const JobWorkloadOptions& options);
 
-enum class MultiGpu { skip, one, gpu_time };
-/// "skip", "one", "gpu-time"; throws UsageError.
+enum class MultiGpu { skip, gang, one, gpu_time };
+/// "skip", "gang", "one", "gpu-time"; throws UsageError.
 MultiGpu parse_multi_gpu(const std::string& text);
 
 struct TraceOptions {

@@ -53,6 +53,17 @@ TEST_F(CliTest, SimulateATraceWritesAResultsFileThatInspectReads) {
   EXPECT_EQ(fastgpu({"simulate", "--trace", kData + "philly_small.csv", "--workers", "2", "-o", "sim.h5"}).exit_code, 2);
 }
 
+TEST_F(CliTest, SimulateRunsATracesMultiGpuJobsAsGangs) {
+  const CliRun run = fastgpu({"simulate", "--trace", kData + "philly_small.csv", "--workers", "2", "--multi-gpu",
+                              "gang", "--no-arrivals", "-o", "gang.h5"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("more than one GPU and were skipped"), std::string::npos) << run.out;
+  const auto j = json_of(fastgpu({"inspect", "gang.h5", "--json"}));
+  EXPECT_EQ(j["counts"]["done"], 4) << "the 2-GPU job ran too";
+  // 100 + 20 + 30 s of one-GPU jobs and the 50-s job on both: 250 GPU-seconds on 2 workers.
+  EXPECT_GE(j["makespan_s"].get<double>(), 125);
+}
+
 TEST_F(CliTest, SimulateAnSwfTraceWithSpeedsFailuresAndSlowdowns) {
   const CliRun run = fastgpu({"simulate", "--trace", kData + "small.swf", "--workers", "3", "--speeds", "1,0.5",
                               "--slowdown", "1=2@1", "--fail", "2@6", "--multi-gpu", "one", "--json", "--seed", "4"});

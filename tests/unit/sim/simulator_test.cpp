@@ -234,6 +234,35 @@ TEST(SimulatorOptions, SpeedsAreAListOrShares) {
   EXPECT_THROW(parse_speeds("x", 2, 1), UsageError);
 }
 
+TEST(Simulator, AGangStartsWhenItsLastMemberArrivesAndTheOtherBackfills) {
+  // Worker 1 joins first and takes subtask 0 (4 s). The 2-GPU subtask 1 goes to both workers; it
+  // can start only when worker 1 is done, at 4 s, so worker 2 runs the short 2 and 3 ahead of it
+  // (backfill) instead of idling, and the gang runs 4..6 on both.
+  Workload w = tiny({4, 2, 1, 1});
+  w.subtasks[1].gpus = 2;
+  MemoryResults results;
+  const SimResult r = simulate(std::move(w), config(scheduler::Policy::greedy, 2), &results);
+  EXPECT_EQ(rows(results), (std::vector<Row>{{0, 0, 1, 0, 4, kDone},
+                                             {1, 0, 1, 4, 6, kDone},
+                                             {2, 0, 2, 0, 1, kDone},
+                                             {3, 0, 2, 1, 2, kDone}}));
+  EXPECT_EQ(r.done, 4u);
+  EXPECT_DOUBLE_EQ(r.makespan_s, 6);
+  EXPECT_DOUBLE_EQ(r.lower_bound_s, 5);  // 4 + 2 x 2 + 1 + 1 = 10 GPU-seconds on 2 workers
+  EXPECT_FALSE(r.stalled);
+}
+
+TEST(Simulator, AGangRunsAtItsSlowestMembersSpeed) {
+  Workload w = tiny({2});
+  w.subtasks[0].gpus = 2;
+  SimConfig c = config(scheduler::Policy::greedy, 2);
+  c.speeds = {1, 0.5};
+  MemoryResults results;
+  const SimResult r = simulate(std::move(w), c, &results);
+  EXPECT_EQ(r.done, 1u);
+  EXPECT_DOUBLE_EQ(r.makespan_s, 4);
+}
+
 TEST(SimulatorOptions, SlowdownsAndFailuresParse) {
   const Slowdown s = parse_slowdown("3=2.5@100");
   EXPECT_EQ(s.rank, 3);

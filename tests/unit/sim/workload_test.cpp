@@ -29,13 +29,20 @@ TEST(TraceWorkload, PhillyCsvIsSortedBySubmitTimeAndSkipsWhatCannotRun) {
   EXPECT_TRUE(w.has_arrivals());
 }
 
-TEST(TraceWorkload, MultiGpuJobsRunOnOneGpuOrForTheirGpuTime) {
+TEST(TraceWorkload, MultiGpuJobsRunAsGangsOnOneGpuOrForTheirGpuTime) {
   TraceOptions one;
   one.multi_gpu = MultiGpu::one;
   EXPECT_EQ(load_trace_workload(data("philly_small.csv"), one).work, (std::vector<double>{100, 50, 20, 30}));
   TraceOptions gpu_time;
   gpu_time.multi_gpu = MultiGpu::gpu_time;
   EXPECT_EQ(load_trace_workload(data("philly_small.csv"), gpu_time).work, (std::vector<double>{100, 100, 20, 30}));
+  TraceOptions gang;
+  gang.multi_gpu = MultiGpu::gang;
+  const Workload w = load_trace_workload(data("philly_small.csv"), gang);
+  EXPECT_EQ(w.work, (std::vector<double>{100, 50, 20, 30}));
+  ASSERT_EQ(w.subtasks.size(), 4u);
+  EXPECT_EQ(w.subtasks[1].gpus, 2) << "the 2-GPU job keeps its width";
+  EXPECT_EQ(w.subtasks[0].gpus, 1);
 }
 
 TEST(TraceWorkload, TimeScaleLimitSampleAndNoArrivals) {
