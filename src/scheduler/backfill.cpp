@@ -15,24 +15,6 @@ constexpr int kBackfillScan = 64;
 constexpr double kMinGapLatencies = 4;
 }  // namespace
 
-double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const {
-  double ready = now;
-  if (worker.running) {
-    if (worker.running->task == gang.task && worker.running->attempt == gang.attempt) return now;
-    for (const auto& live : states_[worker.running->task].live) {
-      if (live.attempt == worker.running->attempt) ready += remaining(live, predict(worker, worker.running->task), now);
-    }
-  }
-  for (const auto& ref : worker.queue) {
-    if (ref.task == gang.task && ref.attempt == gang.attempt) break;
-    for (const auto& live : states_[ref.task].live) {
-      const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);
-      if (live.attempt == ref.attempt && ahead) ready += predict(worker, ref.task);
-    }
-  }
-  return ready;
-}
-
 void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches) {
   if (reserved_gangs_.empty() || pending_.empty() || config_.policy == Policy::static_) return;
   for (auto it = reserved_gangs_.begin(); it != reserved_gangs_.end() && !pending_.empty();) {

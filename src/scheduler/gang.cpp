@@ -41,10 +41,14 @@ std::vector<int> Scheduler::pick_gang(int k, double now) {
 }
 
 void Scheduler::fail_too_big(std::uint32_t task, double now) {
+  fail_unplaced(task, "needs " + std::to_string(subtasks_[task].gpus) + " GPUs; the run has " +
+                          std::to_string(config_.expected_workers) + " workers",
+                now);
+}
+
+void Scheduler::fail_unplaced(std::uint32_t task, const std::string& error, double now) {
   TaskRecord& record = records_[task];
   if (record.status == TaskStatus::done || record.status == TaskStatus::failed) return;
-  const std::string error = "needs " + std::to_string(subtasks_[task].gpus) + " GPUs; the run has " +
-                            std::to_string(config_.expected_workers) + " workers";
   record.status = TaskStatus::failed;
   --unfinished_;
   failures_.push_back({task, error, ""});

@@ -244,14 +244,20 @@ double Scheduler::remaining(const LiveAttempt& live, double predicted, double no
 }
 
 double Scheduler::ready_time(const WorkerState& worker, double now) const {
+  constexpr comm::AttemptRef kNone{std::numeric_limits<std::uint32_t>::max(), -1};  // in no queue
+  return ready_before(worker, kNone, now);
+}
+
+double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const {
   double ready = now;
   if (worker.running) {
-    const auto& ref = *worker.running;
-    for (const auto& live : states_[ref.task].live) {
-      if (live.attempt == ref.attempt) ready += remaining(live, predict(worker, ref.task), now);
+    if (worker.running->task == gang.task && worker.running->attempt == gang.attempt) return now;
+    for (const auto& live : states_[worker.running->task].live) {
+      if (live.attempt == worker.running->attempt) ready += remaining(live, predict(worker, worker.running->task), now);
     }
   }
   for (const auto& ref : worker.queue) {
+    if (ref.task == gang.task && ref.attempt == gang.attempt) break;
     for (const auto& live : states_[ref.task].live) {
       // A gang is running once any member started it; the others still have it ahead of them.
       const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);

@@ -253,6 +253,8 @@ class Scheduler {
   std::vector<int> pick_gang(int k, double now);
   /// A gang subtask that needs more GPUs than the run will have: failed for good.
   void fail_too_big(std::uint32_t task, double now);
+  /// Fails `task` for good with `error` without an attempt (nothing can run it); no-op if settled.
+  void fail_unplaced(std::uint32_t task, const std::string& error, double now);
   /// One member's result; the attempt is settled when the last member reports.
   void on_gang_member_finished(WorkerState& member, const comm::TaskResult& result, double now);
   /// Gang attempts placed and not started yet: (task, attempt). Their members may backfill.
@@ -262,7 +264,8 @@ class Scheduler {
   /// Fills the members' idle time before each reserved gang's predicted start with pending
   /// one-GPU subtasks predicted to end by then, queued ahead of the gang.
   void backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches);
-  /// When `worker` is predicted to reach `gang` in its queue (ready_time() up to it).
+  /// When `worker` is predicted to reach `gang` in its queue (placement.cpp: ready_time() is the
+  /// same up to the end of the queue).
   double ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const;
 
   // scheduler.cpp

@@ -59,16 +59,11 @@ std::vector<std::int32_t> Scheduler::retired_workers() const {
 void Scheduler::fail_unrunnable(double now) {
   const int usable = static_cast<int>(usable_workers());
   auto fail = [&](std::uint32_t task) {
-    TaskRecord& record = records_[task];
-    if (record.status == TaskStatus::done || record.status == TaskStatus::failed) return;
-    const std::string error = usable == 0 ? "no worker left to run it: every worker's device became unusable"
-                                          : "needs " + std::to_string(subtasks_[task].gpus) + " GPUs; only " +
-                                                std::to_string(usable) + " workers are left with a usable device";
-    record.status = TaskStatus::failed;
-    --unfinished_;
-    failures_.push_back({task, error, ""});
-    sink_.add_event({now, "failed", task, -1, -1, error});
-    update(task);
+    fail_unplaced(task,
+                  usable == 0 ? "no worker left to run it: every worker's device became unusable"
+                              : "needs " + std::to_string(subtasks_[task].gpus) + " GPUs; only " +
+                                    std::to_string(usable) + " workers are left with a usable device",
+                  now);
   };
   for (auto gang = gangs_.begin(); gang != gangs_.end();) {
     if (subtasks_[gang->second].gpus <= usable) {

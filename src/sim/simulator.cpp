@@ -408,26 +408,17 @@ class Engine final : public comm::MessageSink {
         if (auto it = find(w.queue, ref); it != w.queue.end()) {
           w.queue.erase(it);
           --queued_total_;
-          comm::TaskResult dropped;
-          dropped.task = ref.task;
-          dropped.attempt = ref.attempt;
-          dropped.start = dropped.end = t;
-          dropped.status = AttemptStatus::cancelled;
-          dropped.error = "cancelled before it started";
-          report.finished.push_back(std::move(dropped));
+          report.finished.push_back(cancelled_unstarted(ref, t));
         } else if (w.running && w.current.task == ref.task && w.current.attempt == ref.attempt) {
           report.finished.push_back(end_attempt(w, t, AttemptStatus::cancelled));
           start_next(body.rank, w, t, report);
         } else if (w.at_gang && w.gang.task == ref.task && w.gang.attempt == ref.attempt) {
-          std::erase(meetings_[{ref.task, ref.attempt}], body.rank);  // leaves the meeting unstarted
+          if (auto meeting = meetings_.find({ref.task, ref.attempt}); meeting != meetings_.end()) {
+            std::erase(meeting->second, body.rank);  // leaves the meeting unstarted
+            if (meeting->second.empty()) meetings_.erase(meeting);
+          }
           w.at_gang = false;
-          comm::TaskResult dropped;
-          dropped.task = ref.task;
-          dropped.attempt = ref.attempt;
-          dropped.start = dropped.end = t;
-          dropped.status = AttemptStatus::cancelled;
-          dropped.error = "cancelled before it started";
-          report.finished.push_back(std::move(dropped));
+          report.finished.push_back(cancelled_unstarted(ref, t));
           start_next(body.rank, w, t, report);
         } else {
           return;  // already over: its report is on the way
@@ -483,6 +474,17 @@ class Engine final : public comm::MessageSink {
   static std::deque<comm::AttemptRef>::iterator find(std::deque<comm::AttemptRef>& queue, const comm::AttemptRef& ref) {
     return std::find_if(queue.begin(), queue.end(),
                         [&](const comm::AttemptRef& r) { return r.task == ref.task && r.attempt == ref.attempt; });
+  }
+
+  // What a worker reports for an attempt cancelled before it started.
+  static comm::TaskResult cancelled_unstarted(const comm::AttemptRef& ref, double t) {
+    comm::TaskResult result;
+    result.task = ref.task;
+    result.attempt = ref.attempt;
+    result.start = result.end = t;
+    result.status = AttemptStatus::cancelled;
+    result.error = "cancelled before it started";
+    return result;
   }
 
   void send_report(int rank, double t, comm::WorkerReport&& report) {
