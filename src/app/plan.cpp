@@ -22,7 +22,7 @@ PlanRow make_row(int gpus, double makespan_s, double total_work_s) {
   return row;
 }
 
-std::vector<int> sampled_counts(int max_gpus) {
+std::vector<int> sampled_counts(int max_gpus, int min_gpus) {
   std::vector<int> counts;
   for (int n = 1; n <= std::min(max_gpus, 16); ++n) counts.push_back(n);
   // 24, 32, 48, 64, 96, ...: each power of two and 1.5 times it.
@@ -32,15 +32,17 @@ std::vector<int> sampled_counts(int max_gpus) {
     }
   }
   if (max_gpus > 16) counts.push_back(max_gpus);
+  std::erase_if(counts, [&](int n) { return n < min_gpus; });
+  if (min_gpus <= max_gpus) counts.push_back(min_gpus);
   std::sort(counts.begin(), counts.end());
   counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
   return counts;
 }
 
 std::vector<PlanRow> explore(int max_gpus, std::optional<double> deadline_s,
-                             const std::function<PlanRow(int gpus)>& simulate) {
+                             const std::function<PlanRow(int gpus)>& simulate, int min_gpus) {
   std::map<int, PlanRow> rows;
-  for (int n : sampled_counts(max_gpus)) rows[n] = simulate(n);
+  for (int n : sampled_counts(max_gpus, min_gpus)) rows[n] = simulate(n);
   if (deadline_s) {
     // The smallest sampled count that meets the deadline, and the sampled one before it.
     int below = 0, meets = 0;

@@ -23,10 +23,11 @@ struct PlanRow {
 PlanRow make_row(int gpus, double makespan_s, double total_work_s);
 
 /**
- * @brief The GPU counts simulated up to @p max_gpus: every count up to 16, then 1-1.5-2 steps
- * (24, 32, 48, 64, 96, 128, ...) and @p max_gpus itself. Ascending.
+ * @brief The GPU counts simulated from @p min_gpus to @p max_gpus: every count up to 16, then
+ * 1-1.5-2 steps (24, 32, 48, 64, 96, 128, ...), and both ends. Ascending. @p min_gpus is the
+ * widest subtask's `gpus`: fewer GPUs cannot run it.
  */
-std::vector<int> sampled_counts(int max_gpus);
+std::vector<int> sampled_counts(int max_gpus, int min_gpus = 1);
 
 /**
  * @brief Simulates the sampled counts with @p simulate and, when @p deadline_s is given and a
@@ -35,7 +36,7 @@ std::vector<int> sampled_counts(int max_gpus);
  * the cheapest allocation that meets the deadline). Rows come back sorted by GPU count.
  */
 std::vector<PlanRow> explore(int max_gpus, std::optional<double> deadline_s,
-                             const std::function<PlanRow(int gpus)>& simulate);
+                             const std::function<PlanRow(int gpus)>& simulate, int min_gpus = 1);
 
 struct Recommendation {
   std::optional<std::size_t> row;  ///< index into the rows; none when nothing qualifies

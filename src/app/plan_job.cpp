@@ -130,12 +130,12 @@ std::string planned_output(const PlanOptions& options, const JobSpec& job) {
   }
 }
 
-std::string counts_text(const std::vector<PlanRow>& rows, int max_gpus) {
-  const auto sampled = plan::sampled_counts(max_gpus);
-  std::string text = sampled.size() == static_cast<std::size_t>(max_gpus)
-                         ? "every count from 1 to " + std::to_string(max_gpus)
-                         : "1-16 GPUs, then sampled:";
-  if (sampled.size() != static_cast<std::size_t>(max_gpus)) {
+std::string counts_text(const std::vector<PlanRow>& rows, int max_gpus, int min_gpus) {
+  const auto sampled = plan::sampled_counts(max_gpus, min_gpus);
+  const bool every = sampled.size() == static_cast<std::size_t>(max_gpus - min_gpus + 1);
+  std::string text = every ? "every count from " + std::to_string(min_gpus) + " to " + std::to_string(max_gpus)
+                           : std::to_string(min_gpus) + "-16 GPUs, then sampled:";
+  if (!every) {
     for (int n : sampled) {
       if (n > 16) text += " " + std::to_string(n);
     }
@@ -175,11 +175,16 @@ int plan_job_impl(const PlanOptions& options) {
   const JobSpec job = workload.job;
   const std::string task_class = job.task.kernel.empty() ? "command" : job.task.kernel;
   const DurationModel durations = duration_model(*model, task_class, options.history);
+  // GPU-seconds: a multi-GPU subtask holds its `gpus` GPUs for its whole duration.
   double total_work = 0, longest = 0;
+  int widest = 1, all_gpus = 0;
   for (std::size_t i = 0; i < workload.subtasks.size(); ++i) {
+    const int gpus = std::max(1, workload.subtasks[i].gpus);
     workload.work[i] = durations.seconds(workload.subtasks[i].cost);
-    total_work += workload.work[i];
+    total_work += gpus * workload.work[i];
     longest = std::max(longest, workload.work[i]);
+    widest = std::max(widest, gpus);
+    all_gpus += gpus;
   }
   // The simulated scheduler knows the class's line, as a run with --history does; the workers of
   // the new allocation are other GPUs, so their speeds start unknown.
@@ -187,12 +192,21 @@ int plan_job_impl(const PlanOptions& options) {
   classes_only.classes = model->classes;
 
   const int subtasks = static_cast<int>(workload.subtasks.size());
+  // Every subtask running at once needs `all_gpus` GPUs: more cannot help.
   std::vector<std::string> notes;
-  int max_gpus = options.max_gpus > 0 ? options.max_gpus : std::min(subtasks, 64);
-  if (max_gpus > subtasks) {
-    notes.push_back("--max-gpus " + std::to_string(max_gpus) + " lowered to " + std::to_string(subtasks) +
-                    ": more GPUs than subtasks cannot help");
-    max_gpus = subtasks;
+  int max_gpus = options.max_gpus > 0 ? options.max_gpus : std::min(all_gpus, 64);
+  if (max_gpus > all_gpus) {
+    notes.push_back("--max-gpus " + std::to_string(max_gpus) + " lowered to " + std::to_string(all_gpus) +
+                    ": more GPUs than the subtasks use all at once cannot help");
+    max_gpus = all_gpus;
+  }
+  if (max_gpus < widest) {
+    throw UsageError("--max-gpus " + std::to_string(max_gpus) + " is fewer than the widest subtask's gpus = " +
+                     std::to_string(widest) + ": no allocation up to it can run the job");
+  }
+  if (widest > 1) {
+    notes.push_back("from " + std::to_string(widest) + " GPUs up: the widest subtask has gpus = " +
+                    std::to_string(widest));
   }
   // The simulated GPUs are of no model, so a price per model cannot apply: the default does.
   const std::optional<double> price = options.gpu_hour_price ? options.gpu_hour_price : job.gpu_hour_price;
@@ -224,7 +238,7 @@ int plan_job_impl(const PlanOptions& options) {
     }
     return plan::make_row(gpus, result.makespan_s, total_work);
   };
-  const std::vector<PlanRow> rows = plan::explore(max_gpus, deadline_s, simulate);
+  const std::vector<PlanRow> rows = plan::explore(max_gpus, deadline_s, simulate, widest);
   const plan::Recommendation rec = plan::recommend(rows, deadline_s, options.min_efficiency);
 
   // The sbatch script for the recommended allocation.
@@ -290,7 +304,8 @@ int plan_job_impl(const PlanOptions& options) {
     j["longest_s"] = longest;
     j["policy"] = options.policy;
     j["max_gpus"] = max_gpus;
-    j["sampled"] = plan::sampled_counts(max_gpus).size() != static_cast<std::size_t>(max_gpus);
+    j["sampled"] = plan::sampled_counts(max_gpus, widest).size() != static_cast<std::size_t>(max_gpus - widest + 1);
+    j["widest_subtask_gpus"] = widest;
     j["deadline_s"] = deadline_s ? nlohmann::json(*deadline_s) : nlohmann::json(nullptr);
     j["gpu_hour_price"] = price ? nlohmann::json(*price) : nlohmann::json(nullptr);
     j["min_efficiency"] = options.min_efficiency;
@@ -325,7 +340,7 @@ int plan_job_impl(const PlanOptions& options) {
     out << "  predicted work: " << format_short_duration(total_work) << " GPU time in all, longest subtask "
         << format_short_duration(longest) << "\n";
     out << "  simulated (production scheduler, policy " << options.policy << ", virtual clock): "
-        << counts_text(rows, max_gpus) << "\n";
+        << counts_text(rows, max_gpus, widest) << "\n";
     for (const auto& note : notes) out << "  note: " << note << "\n";
     out << "\n";
     char line[256];

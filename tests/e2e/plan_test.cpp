@@ -143,6 +143,37 @@ TEST_F(PlanTest, PricesPerGpuModelGiveWayToTheDefault) {
       << j["notes"];
 }
 
+// A job of two-GPU subtasks (gangs), planned from the one-GPU pilot of the same kernel: no row has
+// fewer GPUs than a subtask needs, the work counts both GPUs of each, and the gangs are simulated.
+TEST_F(PlanTest, MultiGpuSubtasksStartAtTheirWidthAndCountEveryGpu) {
+  std::string job = kPilot;
+  job.replace(job.find("[task.args]"), 0, "gpus = 2\n\n");
+  write("gangs.toml", job);
+  const CliRun run = fastgpu({"plan", "gangs.toml", "--history", "pilot.h5", "--max-gpus", "6", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = json_of(run);
+  EXPECT_EQ(j["widest_subtask_gpus"], 2);
+  std::vector<int> gpus;
+  for (const auto& row : j["rows"]) {
+    gpus.push_back(row["gpus"]);
+    EXPECT_LE(row["efficiency"].get<double>(), 1.0);
+    // A gang of 2 on an odd count leaves a GPU idle at least until the last gang: never faster
+    // than the GPU-seconds spread over every GPU, nor than the longest subtask.
+    EXPECT_GE(row["makespan_s"].get<double>(),
+              std::max(j["total_work_s"].get<double>() / row["gpus"].get<int>(), j["longest_s"].get<double>()) - 1e-9);
+  }
+  EXPECT_EQ(gpus, (std::vector<int>{2, 3, 4, 5, 6}));
+  const auto one = json_of(fastgpu({"plan", "pilot.toml", "--history", "pilot.h5", "--max-gpus", "6", "--json"}));
+  EXPECT_NEAR(j["total_work_s"].get<double>(), 2 * one["total_work_s"].get<double>(), 1e-9) << "GPU-seconds";
+  // Two GPUs run one gang at a time: the one-GPU job's total time, as on one GPU.
+  EXPECT_NEAR(j["rows"][0]["makespan_s"].get<double>(), one["total_work_s"].get<double>(),
+              0.25 * one["total_work_s"].get<double>());
+
+  const CliRun narrow = fastgpu({"plan", "gangs.toml", "--history", "pilot.h5", "--max-gpus", "1"});
+  EXPECT_EQ(narrow.exit_code, 2);
+  EXPECT_NE(narrow.err.find("fewer than the widest subtask's gpus = 2"), std::string::npos) << narrow.err;
+}
+
 TEST_F(PlanTest, SaysClearlyWhenNoAllocationMeetsTheDeadline) {
   const CliRun run = fastgpu({"plan", "pilot.toml", "--history", "pilot.h5", "--max-gpus", "4", "--deadline", "0.1",
                               "--emit-sbatch", "none.sbatch"});

@@ -37,6 +37,10 @@ TEST(PlanCounts, EveryCountUpTo16ThenOneAndAHalfSteps) {
   EXPECT_EQ(sampled_counts(100), (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 32, 48,
                                                    64, 96, 100}));
   EXPECT_EQ(sampled_counts(64).back(), 64);
+  // From the widest subtask's width on: fewer GPUs cannot run it.
+  EXPECT_EQ(sampled_counts(5, 3), (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(sampled_counts(40, 20), (std::vector<int>{20, 24, 32, 40}));
+  EXPECT_EQ(sampled_counts(4, 4), (std::vector<int>{4}));
   EXPECT_EQ(sampled_counts(4096).size(), 16u + 15u + 1u);  // 1..16, 24 .. 3072 (15 of them), 4096
 }
 
