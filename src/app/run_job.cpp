@@ -92,9 +92,12 @@ int widest_subtask(const std::vector<Subtask>& subtasks) {
   return widest;
 }
 
-// Workers talk among themselves (collectives) for reductions and for multi-GPU subtasks.
+// Workers talk among themselves (collectives) for reductions, shared inputs, multi-GPU subtasks,
+// and the states of kernel subtasks that move while they run (in-flight migration).
 bool needs_collectives(const PreparedJob& prepared) {
-  return !prepared.job.reductions.empty() || !prepared.job.inputs.empty() || widest_subtask(prepared.subtasks) > 1;
+  const JobSpec& job = prepared.job;
+  return !job.reductions.empty() || !job.inputs.empty() || widest_subtask(prepared.subtasks) > 1 ||
+         !job.task.kernel.empty();
 }
 
 // A subtask wider than the whole run would wait forever: refused before anything starts.

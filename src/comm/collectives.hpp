@@ -3,7 +3,11 @@
 // of an in-process run. The backend matches the workers' devices: NCCL when they are CUDA GPUs.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <mpi.h>
@@ -12,8 +16,32 @@
 
 namespace fastgpu::comm {
 
+/// A send started by Collectives::post_state: the bytes stay owned here until it completes.
+class PostedState {
+ public:
+  virtual ~PostedState() = default;
+  /// Drives the send on; true once the bytes are delivered (or safely buffered) and may be freed.
+  virtual bool done() = 0;
+  /// Gives up a send no receiver will take (at Shutdown); harmless after done().
+  virtual void cancel() = 0;
+};
+
 class Collectives : public fastgpu::Communicator {
  public:
+  /// post_state / take_state tags are 0 .. kStateTags-1: few enough that the MPI backend's two
+  /// tags per state (bytes and request) stay within the 32767 every MPI allows.
+  static constexpr int kStateTags = 16000;
+  /// The state of a migrating kernel subtask, worker to worker, without a rendezvous: the sender
+  /// posts it when the kernel checkpoints and goes on at once (it never waits for the receiver);
+  /// the receiver takes it when it starts the continuation. `tag` (below kStateTags) tells apart
+  /// transfers between the same pair; transfers with the same pair and tag match in order.
+  /// Buffers are host memory (NCCL stages them through device memory, so the bytes travel GPU to
+  /// GPU). Only on the workers' top-level collectives, not on subgroups.
+  virtual std::unique_ptr<PostedState> post_state(std::string bytes, int peer, int tag) = 0;
+  /// Waits at most `timeout` for the `bytes` bytes `peer` posted under `tag`; nullopt when they did
+  /// not come in time (the receive is then withdrawn). Throws CommError when a different size came.
+  virtual std::optional<std::string> take_state(int peer, int tag, std::size_t bytes,
+                                                std::chrono::milliseconds timeout) = 0;
   /// A communicator of `members` (ranks in this one, in their new rank order), made by those
   /// members only (the others need not take part): every member calls it with the same list and
   /// `tag`; distinct concurrent groups use distinct tags. Used for the workers of a multi-GPU subtask.

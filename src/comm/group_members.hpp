@@ -1,10 +1,12 @@
-// Checks the member list of Collectives::subgroup the same way for every backend.
+// Checks the arguments of Collectives::subgroup and of the state transfers the same way for every
+// backend.
 #pragma once
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "comm/collectives.hpp"
 #include "fastgpu/error.hpp"
 
 namespace fastgpu::comm {
@@ -24,6 +26,14 @@ inline int position_in_group(const std::vector<int>& members, int size, int self
   if (it == members.end())
     throw CommError("subgroup: rank " + std::to_string(self) + " is not one of the members");
   return static_cast<int>(it - members.begin());
+}
+
+/// Throws CommError unless `peer` is a rank of a group of `size` and `tag` a state-transfer tag.
+inline void check_state_transfer(int peer, int tag, int size) {
+  if (peer < 0 || peer >= size) throw CommError("state transfer: rank " + std::to_string(peer) + " is not a member");
+  if (tag < 0 || tag >= Collectives::kStateTags)
+    throw CommError("state transfer: tag " + std::to_string(tag) + " is outside 0.." +
+                    std::to_string(Collectives::kStateTags - 1));
 }
 
 }  // namespace fastgpu::comm

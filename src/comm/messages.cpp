@@ -14,12 +14,13 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const LaunchSpec& l) { put(l.kernel), put(l.args), put(l.argv), put(l.env), put(l.cwd); }
   void put(const TaskLaunch& t) {
     put(t.task), put(t.attempt), put(t.launch), put(t.timeout_s), put(t.tail_bytes), put(t.gang), put(t.gang_host), put(t.restore);
-    put(t.ahead_of_gang);
+    put(t.ahead_of_gang), put(t.restore_from), put(t.restore_bytes);
   }
   void put(const TaskStarted& s) { put(s.task), put(s.attempt), put(s.start); }
   void put(const TaskResult& r) {
     put(r.task), put(r.attempt), put(r.start), put(r.end), put(r.status), put(r.exit_code), put(r.signal);
     put(r.error), put(r.stdout_tail), put(r.stderr_tail), put(r.metrics), put(r.arrays), put(r.checkpoint);
+    put(r.state_sent_to), put(r.state_bytes);
   }
   void put(const WorkerHello& m) { put(m.worker); }
   void put(const AssignTasks& m) { put(m.tasks); }
@@ -33,7 +34,7 @@ class Encoder : public support::ByteEncoder<Encoder> {
   void put(const WorkerTelemetry& m) { put(m.samples); }
   void put(const ReductionValue& r) { put(r.name), put(r.op), put(r.values), put(r.weight), put(r.contributions); }
   void put(const ReductionResult& m) { put(m.values); }
-  void put(const MigrateAttempt& m) { put(m.attempt); }
+  void put(const MigrateAttempt& m) { put(m.attempt), put(m.to); }
   void put(const WorkerRetired& m) { put(m.reason), put(m.returned); }
 };
 
@@ -44,12 +45,13 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(LaunchSpec& l) { get(l.kernel), get(l.args), get(l.argv), get(l.env), get(l.cwd); }
   void get(TaskLaunch& t) {
     get(t.task), get(t.attempt), get(t.launch), get(t.timeout_s), get(t.tail_bytes), get(t.gang), get(t.gang_host), get(t.restore);
-    get(t.ahead_of_gang);
+    get(t.ahead_of_gang), get(t.restore_from), get(t.restore_bytes);
   }
   void get(TaskStarted& s) { get(s.task), get(s.attempt), get(s.start); }
   void get(TaskResult& r) {
     get(r.task), get(r.attempt), get(r.start), get(r.end), get(r.status), get(r.exit_code), get(r.signal);
     get(r.error), get(r.stdout_tail), get(r.stderr_tail), get(r.metrics), get(r.arrays), get(r.checkpoint);
+    get(r.state_sent_to), get(r.state_bytes);
   }
   void get(WorkerHello& m) { get(m.worker); }
   void get(AssignTasks& m) { get(m.tasks); }
@@ -63,7 +65,7 @@ class Decoder : public support::ByteDecoder<Decoder> {
   void get(WorkerTelemetry& m) { get(m.samples); }
   void get(ReductionValue& r) { get(r.name), get(r.op), get(r.values), get(r.weight), get(r.contributions); }
   void get(ReductionResult& m) { get(m.values); }
-  void get(MigrateAttempt& m) { get(m.attempt); }
+  void get(MigrateAttempt& m) { get(m.attempt), get(m.to); }
   void get(WorkerRetired& m) { get(m.reason), get(m.returned); }
 };
 

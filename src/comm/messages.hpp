@@ -25,6 +25,11 @@ struct TaskLaunch {
   std::vector<std::int32_t> gang;
   std::string gang_host;  ///< member 0's host: MASTER_ADDR for command subtasks
   std::string restore;    ///< a kernel state to continue from (an earlier attempt's checkpoint)
+  /// In-flight migration, worker to worker: the rank that posted this subtask's state
+  /// (Collectives::post_state) when it checkpointed, and the state's size; -1 when none. The
+  /// worker takes the state from there before it starts the kernel.
+  std::int32_t restore_from = -1;
+  std::uint64_t restore_bytes = 0;
   /// Backfill: queue it before the worker's first queued multi-GPU attempt, not at the end.
   bool ahead_of_gang = false;
 };
@@ -59,6 +64,10 @@ struct TaskResult {
   std::vector<Metric> metrics;
   std::vector<OutputArray> arrays;  ///< a kernel's Context::output arrays
   std::string checkpoint;           ///< a checkpointable kernel's state when it was stopped early
+  /// Stopped to move (MigrateAttempt): the state went straight to this worker rank instead of in
+  /// `checkpoint` (which is then empty), `state_bytes` long; -1 when it did not.
+  std::int32_t state_sent_to = -1;
+  std::uint64_t state_bytes = 0;
 };
 
 /// Worker -> scheduler: what started and what finished since the last report (batched).
@@ -116,10 +125,12 @@ struct ReductionResult {
 };
 
 /// Scheduler -> worker: checkpoint this running attempt and stop it (in-flight migration). A
-/// checkpointable kernel returns at its next safe point and reports `cancelled` with its state,
-/// which the scheduler continues on another worker; any other attempt ignores it and runs on.
+/// checkpointable kernel returns at its next safe point and reports `cancelled`; its state goes
+/// straight to worker `to` (TaskResult::state_sent_to) when the workers have collectives, else back
+/// with the result. The scheduler continues it on `to`. Any other attempt ignores it and runs on.
 struct MigrateAttempt {
   AttemptRef attempt;
+  std::int32_t to = -1;  ///< the worker rank it continues on
 };
 
 /// Worker -> scheduler, just before the report of the attempt that found its device unusable

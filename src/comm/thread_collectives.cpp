@@ -3,6 +3,7 @@
 // rendezvous in which the last member to arrive checks that every member made the same call and then
 // carries the operation out for all of them, while the others wait with their buffers in place.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -99,6 +102,48 @@ class GroupState {
     if (bytes > 0) std::memcpy(data, message.data(), bytes);
   }
 
+  /// Buffered like send, in a mailbox of its own keyed also by `tag`; returns the id by which
+  /// withdraw_state finds the bytes while they wait.
+  std::uint64_t post_state(int from, int to, int tag, std::string bytes) {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t id = ++last_state_id_;
+    states_[{from, to, tag}].push_back({id, std::move(bytes)});
+    changed_.notify_all();
+    return id;
+  }
+
+  /// Removes posted state `id` if no take_state has had it yet.
+  void withdraw_state(int from, int to, int tag, std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    const auto it = states_.find({from, to, tag});
+    if (it == states_.end()) return;
+    std::erase_if(it->second, [&](const QueuedState& queued) { return queued.id == id; });
+    if (it->second.empty()) states_.erase(it);
+  }
+
+  std::optional<std::string> take_state(int from, int to, int tag, std::size_t bytes,
+                                        std::chrono::steady_clock::time_point deadline) {
+    std::string state;
+    {
+      std::unique_lock lock(mutex_);
+      const std::tuple key{from, to, tag};
+      const auto arrived = [&] {
+        const auto it = states_.find(key);
+        return it != states_.end() && !it->second.empty();
+      };
+      if (!changed_.wait_until(lock, deadline, arrived)) return std::nullopt;
+      // Looked up again: other mailboxes come and go while this one waits.
+      const auto it = states_.find(key);
+      state = std::move(it->second.front().bytes);
+      it->second.pop_front();
+      if (it->second.empty()) states_.erase(it);
+    }
+    if (state.size() != bytes)
+      throw CommError("take_state: expected " + std::to_string(bytes) + " bytes from member " + std::to_string(from) +
+                      ", got " + std::to_string(state.size()));
+    return state;
+  }
+
   /// The shared state of the subgroup `members` / `tag`: the first member to ask creates it, the
   /// others find it. Once every member has joined it leaves the registry, so the same members and
   /// tag can later make a fresh group; a member that asks again before the others have joined the
@@ -122,6 +167,10 @@ class GroupState {
   }
 
  private:
+  struct QueuedState {
+    std::uint64_t id;
+    std::string bytes;
+  };
   struct Forming {
     std::shared_ptr<GroupState> state;
     std::vector<bool> joined;  // by position in the member list
@@ -177,6 +226,22 @@ class GroupState {
   std::string error_;  // of the last collective
   std::map<std::pair<int, int>, std::deque<std::vector<std::byte>>> mailboxes_;  // (from, to)
   std::map<std::pair<std::vector<int>, int>, std::deque<Forming>> forming_;       // (members, tag)
+  std::map<std::tuple<int, int, int>, std::deque<QueuedState>> states_;          // (from, to, tag)
+  std::uint64_t last_state_id_ = 0;
+};
+
+/// Posted bytes wait in the shared mailbox, so the post is done at once; cancel takes them back out.
+class ThreadPostedState final : public PostedState {
+ public:
+  ThreadPostedState(std::shared_ptr<GroupState> state, int from, int to, int tag, std::uint64_t id)
+      : state_(std::move(state)), from_(from), to_(to), tag_(tag), id_(id) {}
+  bool done() override { return true; }
+  void cancel() override { state_->withdraw_state(from_, to_, tag_, id_); }
+
+ private:
+  std::shared_ptr<GroupState> state_;
+  int from_, to_, tag_;
+  std::uint64_t id_;
 };
 
 class ThreadCollectives final : public Collectives {
@@ -200,6 +265,17 @@ class ThreadCollectives final : public Collectives {
   }
   void recv(void* data, std::size_t bytes, int peer) override {
     state_->recv(checked_peer(peer), rank_, data, bytes);
+  }
+
+  std::unique_ptr<PostedState> post_state(std::string bytes, int peer, int tag) override {
+    check_state_transfer(peer, tag, size());
+    const std::uint64_t id = state_->post_state(rank_, peer, tag, std::move(bytes));
+    return std::make_unique<ThreadPostedState>(state_, rank_, peer, tag, id);
+  }
+  std::optional<std::string> take_state(int peer, int tag, std::size_t bytes,
+                                        std::chrono::milliseconds timeout) override {
+    check_state_transfer(peer, tag, size());
+    return state_->take_state(peer, rank_, tag, bytes, std::chrono::steady_clock::now() + timeout);
   }
 
   std::unique_ptr<Collectives> subgroup(const std::vector<int>& members, int tag) override {

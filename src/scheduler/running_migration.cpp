@@ -1,7 +1,8 @@
 // In-flight migration: at the end of a job, when nothing is left to place, a kernel subtask still
 // running on a worker much slower than an idle one is asked to checkpoint (MigrateAttempt); its
-// state comes back with its result and the subtask continues, restored, on the faster worker.
-// Kernels that cannot checkpoint ignore the request and finish where they are.
+// state goes worker to worker (or back with its result, where the workers have no collectives) and
+// the subtask continues, restored, on the faster worker (settle() in scheduler.cpp). Kernels that
+// cannot checkpoint ignore the request and finish where they are.
 #include <algorithm>
 #include <limits>
 #include <vector>
@@ -48,7 +49,7 @@ void Scheduler::migrate_running(double now) {
     if (target == nullptr || gain <= std::max(1.0, 0.25 * remaining)) continue;
     live->migrating = true;
     live->retract_to = target->info.rank;
-    out_.send(rank, comm::MigrateAttempt{{task, live->attempt}});
+    out_.send(rank, comm::MigrateAttempt{{task, live->attempt}, target->info.rank});
     sink_.add_event({now, "checkpoint_request", task, rank, target->info.rank,
                      "predicted " + std::to_string(remaining) + " s left here, " + std::to_string(there) + " s there"});
     std::erase(idle, target);

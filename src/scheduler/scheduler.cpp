@@ -254,7 +254,9 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
   // before the cancel reached it: only the winner's result counts.
   attempt.status = live.phase == Phase::cancelling ? AttemptStatus::superseded : result.status;
   // Checkpointed to move (in-flight migration): interrupted here, it continues elsewhere.
-  const bool moved_out = live.migrating && result.status == AttemptStatus::cancelled && !result.checkpoint.empty();
+  const bool sent_direct = result.state_sent_to >= 0;
+  const bool moved_out =
+      live.migrating && result.status == AttemptStatus::cancelled && (!result.checkpoint.empty() || sent_direct);
   if (moved_out) attempt.status = AttemptStatus::interrupted;
   // Stopped by the run's stop (Shutdown), not by a decision about this subtask; or killed by a stop
   // signal its worker saw (Slurm signals every process at once), which the worker reports as such.
@@ -287,14 +289,17 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
     if (!result.checkpoint.empty()) state.checkpoint = result.checkpoint;
     if (state.live.empty()) record.status = TaskStatus::pending;
     if (state.live.empty() && !stopping_) {
-      enqueue(result.task);
-      if (moved_out) {
+      if (moved_out && sent_direct) {
+        continue_moved(worker, result, now);
+      } else if (moved_out) {
+        enqueue(result.task);
         state.arrives_migrated = true;
         state.avoid_worker = worker.info.rank;  // not back onto the worker it was moved off
         sink_.add_event({now, "migrate_running", result.task, worker.info.rank, live.retract_to,
                          "checkpointed after " + std::to_string(result.end - result.start) + " s (" +
-                             std::to_string(result.checkpoint.size()) + " bytes); it continues from there"});
+                             std::to_string(result.checkpoint.size()) + " bytes, through rank 0); it continues from there"});
       } else {
+        enqueue(result.task);
         sink_.add_event({now, "requeue", result.task, worker.info.rank, -1, result.error + " (a stop signal on its worker)"});
       }
     }
@@ -337,6 +342,31 @@ void Scheduler::settle(WorkerState& worker, const comm::TaskResult& result, doub
     sink_.add_event({now, "failed", result.task, worker.info.rank, -1, result.error});
   }
   update(result.task);
+}
+
+// The state of a subtask checkpointed to move went straight to the worker chosen for it
+// (Collectives::post_state): the continuation goes there, and takes the state from the source. If
+// that worker is gone, the state is out of reach: the subtask starts over from what rank 0 holds.
+void Scheduler::continue_moved(WorkerState& source, const comm::TaskResult& result, double now) {
+  TaskState& state = states_[result.task];
+  auto target = workers_.find(result.state_sent_to);
+  if (target == workers_.end() || target->second.retired) {
+    enqueue(result.task);
+    state.avoid_worker = source.info.rank;
+    sink_.add_event({now, "requeue", result.task, source.info.rank, result.state_sent_to,
+                     "its checkpoint went to a worker that is gone; it starts over"});
+    return;
+  }
+  std::map<int, comm::AssignTasks> batches;
+  assign(target->second, result.task, state.next_attempt++, now, /*migrated=*/true, /*speculative=*/false, batches);
+  comm::TaskLaunch& launch = batches.at(target->first).tasks.back();
+  launch.restore.clear();  // an older checkpoint rank 0 holds: the one posted is newer
+  launch.restore_from = source.info.rank;
+  launch.restore_bytes = result.state_bytes;
+  sink_.add_event({now, "migrate_running", result.task, source.info.rank, target->first,
+                   "checkpointed after " + std::to_string(result.end - result.start) + " s (" +
+                       std::to_string(result.state_bytes) + " bytes, worker to worker); it continues from there"});
+  for (const auto& [rank, batch] : batches) out_.send(rank, batch);
 }
 
 void Scheduler::resume_from(const std::vector<TaskRecord>& records, const std::vector<std::int32_t>& next_attempts) {

@@ -274,6 +274,8 @@ class Scheduler {
   void on_finished(WorkerState& worker, const comm::TaskResult& result, double now);
   /// Records a whole attempt's result (a gang's combined one on its lead) and decides what next.
   void settle(WorkerState& worker, const comm::TaskResult& result, double now);
+  /// A running subtask moved off `source`, its state sent worker to worker: continues it there.
+  void continue_moved(WorkerState& source, const comm::TaskResult& result, double now);
   void forget(WorkerState& worker, const comm::AttemptRef& ref);
   LiveAttempt* find_live(std::uint32_t task, std::int32_t attempt);
   void update(std::uint32_t task);

@@ -21,6 +21,15 @@ constexpr std::chrono::milliseconds kPollWhileRunning(50);
 constexpr std::chrono::milliseconds kWaitWhileIdle(1000);
 // Telemetry samples go to rank 0 in batches, one message at most this often.
 constexpr std::chrono::milliseconds kTelemetryBatch(1000);
+// A moved subtask's state is posted before rank 0 even hears it moved, so it is normally there when
+// the continuation starts; this long only if the source is slow to send (or gone).
+constexpr std::chrono::milliseconds kStateArrival(60000);
+
+// Transfers between the same two workers are told apart by task: tag and a header.
+int state_tag(std::uint32_t task) { return static_cast<int>(task % comm::Collectives::kStateTags); }
+std::string state_header(std::uint32_t task) {
+  return {reinterpret_cast<const char*>(&task), sizeof task};
+}
 
 class Worker {
  public:
@@ -53,6 +62,7 @@ class Worker {
       start_next_if_idle();
       send_report();
       send_telemetry(false);
+      std::erase_if(posted_states_, [](const auto& posted) { return posted->done(); });
       if (current_) {
         if (current_->attempt->poll(kPollWhileRunning)) finish_current();
         drain_messages(std::chrono::milliseconds(0));
@@ -62,6 +72,9 @@ class Worker {
     }
     stop_current();
     send_report();
+    // A state no continuation took (the run stopped first): that subtask starts over on resume.
+    for (auto& posted : posted_states_) posted->cancel();
+    posted_states_.clear();
     combine_reductions();
     if (telemetry_) telemetry_->stop();
     send_telemetry(true);
@@ -108,6 +121,7 @@ class Worker {
     if (launch.gang.size() > 1) add_gang_env(launch, options.extra_env);
     if (auto kernel = make_compute_kernel(launch.launch.kernel)) {
       cancel_current_ = false;
+      migrate_to_ = -1;
       current_checkpointable_ = kernel->checkpointable();
       KernelServices services = services_;
       try {
@@ -116,12 +130,13 @@ class Worker {
           gang_ = join_gang(launch);  // waits for the other members to reach this subtask
           services.communicator = gang_.get();
         }
+        if (launch.restore_from >= 0) launch.restore = take_moved_state(launch);
         attempt = start_kernel_attempt(std::move(kernel), launch.launch, launch.task, launch.attempt, options, services,
                                        launch.restore);
       } catch (const std::exception& e) {
         CommandResult failed;
         failed.status = AttemptStatus::failed;
-        failed.error = std::string("could not join the subtask's other GPUs: ") + e.what();
+        failed.error = std::string("could not start: ") + e.what();
         attempt = finished_attempt(std::move(failed));
       }
     } else {
@@ -147,6 +162,7 @@ class Worker {
     out.metrics = result.metrics;
     out.arrays = result.arrays;
     out.checkpoint = result.checkpoint;
+    if (out.status == AttemptStatus::cancelled && !out.checkpoint.empty()) post_moved_state(out);
     report_.finished.push_back(std::move(out));
     const bool device_lost = result.device_lost;
     const std::string reason = result.error;
@@ -166,6 +182,36 @@ class Worker {
     // Before the failed attempt's report: rank 0 then retries it knowing this worker is gone.
     transport_.send(0, std::move(retired));
     send_report();
+  }
+
+  // Stopped to move (MigrateAttempt): the state goes straight to the worker it continues on, posted
+  // before the report so that it is on its way when that worker starts it. Not when the run stops:
+  // then it goes to rank 0 with the result, which records it for --resume.
+  void post_moved_state(comm::TaskResult& out) {
+    const bool stopping = shutdown_read_ || stopping_ || (config_.stop_requests && config_.stop_requests() > 0);
+    if (migrate_to_ < 0 || !config_.collectives || stopping) return;
+    out.state_sent_to = migrate_to_;
+    out.state_bytes = out.checkpoint.size();
+    posted_states_.push_back(config_.collectives->post_state(state_header(out.task) + std::move(out.checkpoint),
+                                                             migrate_to_ - 1, state_tag(out.task)));
+    out.checkpoint.clear();
+    out.error += "; sent worker to worker to rank " + std::to_string(out.state_sent_to);
+  }
+
+  // The continuation of a moved subtask: its state, from the worker it was moved off.
+  std::string take_moved_state(const comm::TaskLaunch& launch) {
+    if (!config_.collectives) throw Error("its state is on another worker and this worker has no collectives");
+    const std::string header = state_header(launch.task);
+    auto state = config_.collectives->take_state(launch.restore_from - 1, state_tag(launch.task),
+                                                 header.size() + launch.restore_bytes, kStateArrival);
+    if (!state) {
+      throw Error("its checkpoint did not come from worker " + std::to_string(launch.restore_from) + " within " +
+                  std::to_string(kStateArrival.count() / 1000) + " s");
+    }
+    if (!state->starts_with(header)) {
+      throw Error("the checkpoint from worker " + std::to_string(launch.restore_from) + " is another subtask's");
+    }
+    return state->substr(header.size());
   }
 
   // Moves the one-GPU launches out of `launches` into `returned`.
@@ -269,7 +315,10 @@ class Worker {
       if (cancel && is_current(cancel->attempt)) cancel_current_ = true;
       // Asked to move: only a kernel that can checkpoint stops for it; any other runs on.
       const auto* migrate = std::get_if<comm::MigrateAttempt>(&envelope->message);
-      if (migrate && is_current(migrate->attempt) && current_checkpointable_) cancel_current_ = true;
+      if (migrate && is_current(migrate->attempt) && current_checkpointable_) {
+        cancel_current_ = true;
+        migrate_to_ = migrate->to;
+      }
       deferred_.push_back(std::move(*envelope));
     }
     return shutdown_read_ || cancel_current_ || (config_.stop_requests && config_.stop_requests() > 0);
@@ -370,6 +419,9 @@ class Worker {
   bool shutdown_read_ = false;   ///< a Shutdown is among deferred_: every kernel stops
   bool cancel_current_ = false;  ///< the running kernel's attempt was cancelled (or asked to move)
   bool current_checkpointable_ = false;  ///< the running kernel can checkpoint (it may move)
+  std::int32_t migrate_to_ = -1;  ///< the running kernel was asked to move to this worker rank
+  /// States of moved subtasks on their way to other workers (post_moved_state), until delivered.
+  std::vector<std::unique_ptr<comm::PostedState>> posted_states_;
   std::chrono::steady_clock::time_point telemetry_sent_at_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   bool retired_ = false;                  ///< the device is unusable: no more one-GPU subtasks

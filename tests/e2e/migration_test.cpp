@@ -1,7 +1,11 @@
 // End-to-end: in-flight migration. Two dp_train subtasks start, one per worker; worker 2 is 4
 // times slower (FASTGPU_SLOWDOWN), so when worker 1 is done and idle, worker 2's subtask is
-// checkpointed and continues on worker 1 — and every subtask's result is bit for bit that of a run
-// with no slowdown and no migration.
+// checkpointed, its state goes straight to worker 1 (worker threads, and MPI ranks), and it
+// continues there — and every subtask's result is bit for bit that of a run with no slowdown and
+// no migration.
+#include <algorithm>
+#include <iterator>
+
 #include "e2e/cli_harness.hpp"
 #include "io/results_reader.hpp"
 
@@ -36,9 +40,35 @@ std::vector<double> final_array(const Results& results, std::int64_t task, const
 class MigrationTest : public CliTest {
  protected:
   CliRun run_with_env(const std::vector<std::string>& args, const std::string& env) {
-    std::vector<std::string> argv = {"env", env, FASTGPU_BINARY};
+    std::vector<std::string> argv = {"env", env};
     argv.insert(argv.end(), args.begin(), args.end());
     return exec(argv);
+  }
+
+  // The subtask on worker 2 moved once, its state worker to worker (never through rank 0: the
+  // interrupted attempt's /attempts row holds no checkpoint), and every result is bit for bit
+  // the reference's.
+  void expect_moved_once_with_unchanged_results(const std::string& reference_file, const std::string& moved_file) {
+    const Results ref = io::read_results(path(reference_file));
+    const Results got = io::read_results(path(moved_file));
+    std::vector<EventRecord> migrations;
+    std::ranges::copy_if(got.events, std::back_inserter(migrations),
+                         [](const EventRecord& e) { return e.kind == "migrate_running"; });
+    ASSERT_EQ(migrations.size(), 1u) << "the subtask on the slowed worker moves once";
+    EXPECT_EQ(migrations[0].from, 2);
+    EXPECT_EQ(migrations[0].to, 1);
+    EXPECT_NE(migrations[0].detail.find("worker to worker"), std::string::npos) << migrations[0].detail;
+    const auto interrupted = std::count_if(got.attempts.begin(), got.attempts.end(), [](const AttemptRecord& a) {
+      return a.status == AttemptStatus::interrupted && a.worker == 2 && a.checkpoint.empty() &&
+             a.error.find("sent worker to worker to rank 1") != std::string::npos;
+    });
+    EXPECT_EQ(interrupted, 1);
+    for (std::int64_t task = 0; task < 2; ++task) {
+      EXPECT_EQ(got.tasks.at(task).status, TaskStatus::done);
+      EXPECT_EQ(final_array(got, task, "loss").size(), 60000u);
+      EXPECT_EQ(final_array(got, task, "loss"), final_array(ref, task, "loss")) << "task " << task;
+      EXPECT_EQ(final_array(got, task, "weights"), final_array(ref, task, "weights")) << "task " << task;
+    }
   }
 };
 
@@ -46,25 +76,21 @@ TEST_F(MigrationTest, ARunningKernelMovesOffASlowWorkerAndTheResultIsUnchanged) 
   const std::string job = write("train.toml", kTrainJob);
   auto reference = fastgpu({"run", job, "--workers", "1", "-o", "reference.h5", "--quiet"});
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
-  auto moved = run_with_env({"run", job, "--workers", "2", "-o", "moved.h5", "--quiet"},
+  auto moved = run_with_env({FASTGPU_BINARY, "run", job, "--workers", "2", "-o", "moved.h5", "--quiet"},
                             "FASTGPU_SLOWDOWN=2=4");
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  expect_moved_once_with_unchanged_results("reference.h5", "moved.h5");
+}
 
-  const Results ref = io::read_results(path("reference.h5"));
-  const Results got = io::read_results(path("moved.h5"));
-  const auto migrations = std::count_if(got.events.begin(), got.events.end(),
-                                        [](const EventRecord& e) { return e.kind == "migrate_running"; });
-  EXPECT_EQ(migrations, 1) << "the subtask on the slowed worker moves once";
-  const auto interrupted = std::count_if(got.attempts.begin(), got.attempts.end(), [](const AttemptRecord& a) {
-    return a.status == AttemptStatus::interrupted && a.worker == 2 && !a.checkpoint.empty();
-  });
-  EXPECT_EQ(interrupted, 1);
-  for (std::int64_t task = 0; task < 2; ++task) {
-    EXPECT_EQ(got.tasks.at(task).status, TaskStatus::done);
-    EXPECT_EQ(final_array(got, task, "loss").size(), 60000u);
-    EXPECT_EQ(final_array(got, task, "loss"), final_array(ref, task, "loss")) << "task " << task;
-    EXPECT_EQ(final_array(got, task, "weights"), final_array(ref, task, "weights")) << "task " << task;
-  }
+TEST_F(MigrationTest, UnderMpiTheStateGoesFromRankToRankAndTheResultIsUnchanged) {
+  const std::string job = write("train.toml", kTrainJob);
+  auto reference = fastgpu({"run", job, "--workers", "1", "-o", "reference.h5", "--quiet"});
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  auto moved = run_with_env({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY, "run", job, "-o",
+                             "moved.h5", "--quiet"},
+                            "FASTGPU_SLOWDOWN=2=4");
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  expect_moved_once_with_unchanged_results("reference.h5", "moved.h5");
 }
 
 }  // namespace

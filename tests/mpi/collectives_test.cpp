@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "comm/collectives.hpp"
@@ -121,6 +124,141 @@ TEST_F(MpiCollectivesTest, MistakesThrowCommErrorInsteadOfAborting) {
   }
 }
 
+// post_state / take_state between rank 0 and the last rank. The sender polls done() as a worker's
+// loop does: it answers the receiver's request for the bytes.
+using std::chrono_literals::operator""ms;
+constexpr std::chrono::milliseconds kArrival(30000);
+
+std::string pattern(std::size_t bytes, int seed) {
+  std::string text(bytes, '\0');
+  for (std::size_t i = 0; i < bytes; ++i) text[i] = static_cast<char>(i * 31 + static_cast<std::size_t>(seed));
+  return text;
+}
+
+void finish(PostedState& posted) {
+  while (!posted.done()) std::this_thread::yield();
+}
+
+class MpiStateTransferTest : public MpiCollectivesTest {
+ protected:
+  /// Rank 0 posts `state` to the last rank, which takes it; the other ranks only meet at the end.
+  void transfer(const std::string& state, int tag) {
+    if (rank_ == 0) {
+      auto posted = world_->post_state(state, last_, tag);
+      finish(*posted);
+    } else if (rank_ == last_) {
+      const auto got = world_->take_state(0, tag, state.size(), kArrival);
+      ASSERT_TRUE(got.has_value());
+      EXPECT_TRUE(*got == state) << "a state of " << state.size() << " bytes arrived changed";
+    }
+    world_->barrier();
+  }
+
+  const int last_ = size_ - 1;
+};
+
+TEST_F(MpiStateTransferTest, ThreeMegabytesReachTheLastRank) { transfer(pattern(3u << 20, 7), 12); }
+
+TEST_F(MpiStateTransferTest, PostingDoesNotWaitForTheReceiver) {
+  // The receiver takes only after the barrier, so a post that waited for it would deadlock here.
+  const std::string state = pattern(3u << 20, 3);
+  std::unique_ptr<PostedState> posted;
+  if (rank_ == 0) posted = world_->post_state(state, last_, 0);
+  world_->barrier();
+  if (rank_ == last_) EXPECT_EQ(world_->take_state(0, 0, state.size(), kArrival), state);
+  if (posted) finish(*posted);
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, StatesWithTheSamePairAndTagMatchInOrder) {
+  if (rank_ == 0) {
+    auto first = world_->post_state("first", last_, 5);
+    auto second = world_->post_state("second!", last_, 5);
+    finish(*first);
+    finish(*second);
+  } else if (rank_ == last_) {
+    EXPECT_EQ(world_->take_state(0, 5, 5, kArrival), "first");
+    EXPECT_EQ(world_->take_state(0, 5, 7, kArrival), "second!");
+  }
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, TwoRanksTakeEachOthersStatesWithoutPollingDone) {
+  // Each waits in take_state, which answers the other's request for its own posted state.
+  if (rank_ != 0 && rank_ != last_) return world_->barrier();
+  const int peer = rank_ == 0 ? last_ : 0;
+  const std::string mine = pattern(1u << 20, rank_), theirs = pattern(1u << 20, peer);
+  auto posted = world_->post_state(mine, peer, 8);
+  EXPECT_EQ(world_->take_state(peer, 8, theirs.size(), kArrival), theirs);
+  finish(*posted);
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, TakeTimesOutWhenNothingWasPosted) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(world_->take_state((rank_ + 1) % size_, Collectives::kStateTags - 1, 16, 50ms), std::nullopt);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, CancelledPostIsWithdrawnAndTheTagStillWorks) {
+  if (rank_ == 0) {
+    auto stale = world_->post_state(pattern(1u << 20, 1), last_, 9);  // never taken
+    stale->cancel();
+    EXPECT_TRUE(stale->done());
+  }
+  world_->barrier();
+  transfer("fresh", 9);
+}
+
+TEST_F(MpiStateTransferTest, ATimedOutTakeIsAnsweredByTheNextPost) {
+  // The request of a take that gave up stays with the sender: its next state with that tag goes
+  // out at once and waits for the next take.
+  if (rank_ == last_) EXPECT_EQ(world_->take_state(0, 6, 4, 1ms), std::nullopt);
+  world_->barrier();
+  transfer("late", 6);
+}
+
+TEST_F(MpiStateTransferTest, CancelGivesUpAStateAskedForButNeverTaken) {
+  // A megabyte is too large to be buffered at the receiver, so the send stays pending, and Open
+  // MPI cannot cancel it: cancel() must return all the same.
+  if (rank_ == last_) EXPECT_EQ(world_->take_state(0, 4, 1u << 20, 1ms), std::nullopt);
+  world_->barrier();
+  if (rank_ == 0) {
+    auto posted = world_->post_state(pattern(1u << 20, 4), last_, 4);
+    posted->cancel();
+    EXPECT_TRUE(posted->done());
+  }
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, ZeroBytesArriveToo) { transfer("", 1); }
+
+TEST_F(MpiStateTransferTest, ADifferentSizeThrowsAndThePairStaysInStep) {
+  if (rank_ == 0) {
+    auto wrong = world_->post_state("12345", last_, 2);
+    finish(*wrong);
+    auto right = world_->post_state("right", last_, 2);
+    finish(*right);
+  } else if (rank_ == last_) {
+    try {
+      world_->take_state(0, 2, 8, kArrival);
+      ADD_FAILURE() << "no error";
+    } catch (const CommError& e) {
+      EXPECT_NE(std::string(e.what()).find("expected 8 bytes from rank 0, got 5"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(world_->take_state(0, 2, 5, kArrival), "right");
+  }
+  world_->barrier();
+}
+
+TEST_F(MpiStateTransferTest, BadTagsAndPeersThrow) {
+  EXPECT_THROW(world_->post_state("x", last_, -1), CommError);
+  EXPECT_THROW(world_->post_state("x", last_, Collectives::kStateTags), CommError);
+  EXPECT_THROW(world_->post_state("x", size_, 0), CommError);
+  EXPECT_THROW(world_->take_state(0, Collectives::kStateTags, 1, 1ms), CommError);
+}
+
 TEST(NcclCollectives, RunWhereEveryRankHasAGpu) {
 #if FASTGPU_HAVE_NCCL
   int gpus = 0;
@@ -142,6 +280,17 @@ TEST(NcclCollectives, RunWhereEveryRankHasAGpu) {
   cudaMemcpy(&total, device, sizeof total, cudaMemcpyDeviceToHost);
   cudaFree(device);
   EXPECT_EQ(total, size * (size + 1) / 2.0);
+  nccl->barrier();
+  // A state, rank 0 to the last rank, over the transfer communicator (a worker never sends to itself).
+  const std::string state(1000, 'n');
+  if (size < 2) {
+    // nothing to send
+  } else if (rank == 0) {
+    auto posted = nccl->post_state(state, size - 1, 3);
+    while (!posted->done()) std::this_thread::yield();
+  } else if (rank == size - 1) {
+    EXPECT_EQ(nccl->take_state(0, 3, state.size(), std::chrono::seconds(30)), state);
+  }
   nccl->barrier();
 #else
   EXPECT_THROW(make_nccl_collectives(MPI_COMM_WORLD, 0, nullptr), CommError);

@@ -89,6 +89,27 @@ TEST(Messages, EveryAlternativeSurvivesARoundTrip) {
   EXPECT_EQ(std::get<WorkerHello>(decode(encode(messages[0]))).worker.gpu_uuid, "GPU-abc");
 }
 
+TEST(Messages, AStateMovingWorkerToWorkerKeepsItsSourceTargetAndSize) {
+  TaskLaunch launch;
+  launch.task = 9;
+  launch.restore_from = 3;
+  launch.restore_bytes = 1u << 20;
+  const auto back = std::get<AssignTasks>(decode(encode(AssignTasks{{launch}}))).tasks.at(0);
+  EXPECT_EQ(back.restore_from, 3);
+  EXPECT_EQ(back.restore_bytes, 1u << 20);
+
+  TaskResult moved = sample_result();
+  moved.state_sent_to = 5;
+  moved.state_bytes = 123;
+  const auto result = std::get<WorkerReport>(decode(encode(WorkerReport{{}, {moved}}))).finished.at(0);
+  EXPECT_EQ(result.state_sent_to, 5);
+  EXPECT_EQ(result.state_bytes, 123u);
+
+  const auto ask = std::get<MigrateAttempt>(decode(encode(MigrateAttempt{{9, 2}, 4})));
+  EXPECT_EQ(ask.attempt.attempt, 2);
+  EXPECT_EQ(ask.to, 4);
+}
+
 TEST(Messages, TruncatedOrForeignBytesAreRejected) {
   const std::string bytes = encode(WorkerReport{{}, {sample_result()}});
   for (std::size_t cut : {0ul, 1ul, 5ul, bytes.size() - 1}) {

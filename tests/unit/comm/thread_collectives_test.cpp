@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -237,6 +238,94 @@ TEST(ThreadCollectives, AGroupOfOneWorksAlone) {
   members[0]->barrier();
   EXPECT_EQ(x, 2.5);
   EXPECT_EQ(members[0]->subgroup({0}, 3)->size(), 1);
+}
+
+// post_state / take_state: posting is buffered, so one thread can play both members.
+using std::chrono_literals::operator""ms;
+
+TEST(ThreadCollectivesState, PostedStateIsTakenWithTheSameBytes) {
+  auto members = make_thread_collectives(2);
+  const std::string state("checkpoint\0zero", 15);
+  auto posted = members[0]->post_state(state, 1, 5);
+  EXPECT_TRUE(posted->done());  // buffered at once
+  EXPECT_EQ(members[1]->take_state(0, 5, state.size(), 1000ms), state);
+  posted->cancel();  // harmless after it was taken
+}
+
+TEST(ThreadCollectivesState, TakeWaitsForAPostFromAnotherThread) {
+  std::atomic<bool> taking{false};
+  run_members(2, [&](Collectives& c) {
+    if (c.rank() == 1) {
+      taking = true;
+      EXPECT_EQ(c.take_state(0, 3, 4, std::chrono::minutes(1)), "late");
+    } else {
+      while (!taking) std::this_thread::yield();  // most likely waiting in take_state by now
+      c.post_state("late", 1, 3);
+    }
+  });
+}
+
+TEST(ThreadCollectivesState, StatesWithTheSamePairAndTagMatchInOrder) {
+  auto members = make_thread_collectives(2);
+  auto first = members[1]->post_state("first", 0, 7);
+  auto second = members[1]->post_state("second!", 0, 7);
+  EXPECT_EQ(members[0]->take_state(1, 7, 5, 1000ms), "first");
+  EXPECT_EQ(members[0]->take_state(1, 7, 7, 1000ms), "second!");
+}
+
+TEST(ThreadCollectivesState, TagsAndPairsAreIndependent) {
+  auto members = make_thread_collectives(3);
+  auto one = members[0]->post_state("one", 1, 1);
+  auto two = members[0]->post_state("two", 1, 2);
+  auto other = members[2]->post_state("two from 2", 1, 2);
+  EXPECT_EQ(members[1]->take_state(0, 2, 3, 1000ms), "two");
+  EXPECT_EQ(members[1]->take_state(2, 2, 10, 1000ms), "two from 2");
+  EXPECT_EQ(members[1]->take_state(0, 1, 3, 1000ms), "one");
+  EXPECT_EQ(members[2]->take_state(0, 1, 3, 10ms), std::nullopt);  // sent to member 1, not 2
+}
+
+TEST(ThreadCollectivesState, TakeTimesOutWhenNothingWasPosted) {
+  auto members = make_thread_collectives(2);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(members[0]->take_state(1, 0, 8, 30ms), std::nullopt);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+}
+
+TEST(ThreadCollectivesState, ADifferentSizeThrows) {
+  auto members = make_thread_collectives(2);
+  auto posted = members[0]->post_state("12345", 1, 0);
+  try {
+    members[1]->take_state(0, 0, 8, 1000ms);
+    ADD_FAILURE() << "no error";
+  } catch (const CommError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected 8 bytes from member 0, got 5"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ThreadCollectivesState, CancelWithdrawsAStateNotYetTaken) {
+  auto members = make_thread_collectives(2);
+  auto cancelled = members[0]->post_state("stale", 1, 4);
+  auto kept = members[0]->post_state("kept", 1, 9);
+  cancelled->cancel();
+  EXPECT_EQ(members[1]->take_state(0, 4, 5, 10ms), std::nullopt);
+  EXPECT_EQ(members[1]->take_state(0, 9, 4, 1000ms), "kept");
+  auto fresh = members[0]->post_state("fresh!", 1, 4);  // the tag still works
+  EXPECT_EQ(members[1]->take_state(0, 4, 6, 1000ms), "fresh!");
+}
+
+TEST(ThreadCollectivesState, ZeroBytesArriveToo) {
+  auto members = make_thread_collectives(2);
+  auto posted = members[1]->post_state("", 0, Collectives::kStateTags - 1);
+  EXPECT_EQ(members[0]->take_state(1, Collectives::kStateTags - 1, 0, 1000ms), "");
+}
+
+TEST(ThreadCollectivesState, BadTagsAndPeersThrow) {
+  auto members = make_thread_collectives(2);
+  EXPECT_THROW(members[0]->post_state("x", 1, -1), CommError);
+  EXPECT_THROW(members[0]->post_state("x", 1, Collectives::kStateTags), CommError);
+  EXPECT_THROW(members[0]->post_state("x", 2, 0), CommError);
+  EXPECT_THROW(members[0]->take_state(1, Collectives::kStateTags, 1, 1ms), CommError);
+  EXPECT_THROW(members[0]->take_state(-1, 0, 1, 1ms), CommError);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // In-flight migration: at the end of a job, a kernel subtask running on a slow worker while a fast
 // one idles is asked to checkpoint; its state continues on the fast worker, recorded in /events.
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "scheduler/scheduler.hpp"
@@ -106,6 +108,55 @@ TEST_F(RunningMigrationTest, ASlowRunningKernelIsCheckpointedAndContinuesOnTheId
   EXPECT_TRUE(scheduler.finished());
   EXPECT_TRUE(results.attempts.back().migrated);
   EXPECT_EQ(results.tasks.at(slow.task).status, TaskStatus::done);
+}
+
+// Worker 2's report that `slow` checkpointed and its 4,096-byte state went straight to `target`.
+comm::WorkerReport stopped_with_state_sent_to(std::int32_t target, const comm::TaskLaunch& slow) {
+  comm::WorkerReport stopped;
+  stopped.finished.push_back(fixtures::result(slow, AttemptStatus::cancelled, 0, 12));
+  stopped.finished.back().state_sent_to = target;
+  stopped.finished.back().state_bytes = 4096;
+  return stopped;
+}
+
+TEST_F(RunningMigrationTest, AStateSentWorkerToWorkerIsTakenFromTheSourceByTheContinuation) {
+  const comm::TaskLaunch slow = start_both();
+  scheduler.on_tick(10.5);
+  const auto asks = sent_of_type<comm::MigrateAttempt>(out, 2);
+  ASSERT_EQ(asks.size(), 1u);
+  EXPECT_EQ(asks[0].to, 1) << "the request names the worker it continues on";
+
+  scheduler.on_report(2, stopped_with_state_sent_to(1, slow), 12.0);
+  const auto moved = out.launches_to(1);
+  ASSERT_EQ(moved.size(), 1u) << "the continuation goes where the state went";
+  EXPECT_EQ(moved[0].task, slow.task);
+  EXPECT_EQ(moved[0].restore_from, 2);
+  EXPECT_EQ(moved[0].restore_bytes, 4096u);
+  EXPECT_TRUE(moved[0].restore.empty()) << "rank 0 never held the state";
+  EXPECT_EQ(events_of(results, "migrate_running"), 1u);
+  EXPECT_EQ(results.attempts.back().status, AttemptStatus::interrupted);
+  EXPECT_TRUE(results.attempts.back().checkpoint.empty());
+
+  comm::WorkerReport finished;
+  finished.started.push_back({moved[0].task, moved[0].attempt, 12.1});
+  finished.finished.push_back(fixtures::result(moved[0], AttemptStatus::done, 12.1, 15));
+  scheduler.on_report(1, finished, 15.0);
+  EXPECT_TRUE(scheduler.finished());
+  EXPECT_TRUE(results.attempts.back().migrated);
+}
+
+TEST_F(RunningMigrationTest, AStateSentToAWorkerThatRetiredStartsOverElsewhere) {
+  const comm::TaskLaunch slow = start_both();
+  scheduler.on_tick(10.5);
+  ASSERT_EQ(sent_of_type<comm::MigrateAttempt>(out, 2).size(), 1u);
+  scheduler.on_worker_retired(1, comm::WorkerRetired{"device lost", {}}, 11.0);
+
+  scheduler.on_report(2, stopped_with_state_sent_to(1, slow), 12.0);
+  EXPECT_TRUE(out.launches_to(1).empty()) << "nothing goes to the retired worker";
+  const auto again = out.launches_to(2);
+  ASSERT_EQ(again.size(), 1u) << "the only worker left runs it again, from the start";
+  EXPECT_EQ(again[0].restore_from, -1);
+  EXPECT_TRUE(again[0].restore.empty());
 }
 
 TEST_F(RunningMigrationTest, AKernelThatCannotCheckpointFinishesWhereItIs) {
