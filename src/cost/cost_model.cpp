@@ -215,13 +215,19 @@ Prediction CostModel::predict(int worker_rank, int class_id, double cost) const 
                              ? lines_[static_cast<std::size_t>(class_id)]
                              : prior_line_;
   const double base = line.at(cost > 0 ? cost : 0.0);  // NaN and negative costs count as 0
+  Prediction p = per_unit(worker_rank);
+  p.seconds *= base;
+  return p;
+}
+
+Prediction CostModel::per_unit(int worker_rank) const noexcept {
   const Estimate* e = &borrowed_;
   if (worker_rank >= 0 && static_cast<std::size_t>(worker_rank) < estimates_.size() &&
       !estimates_[static_cast<std::size_t>(worker_rank)].borrowed) {
     e = &estimates_[static_cast<std::size_t>(worker_rank)];
   }
   Prediction p;
-  p.seconds = e->factor * base;
+  p.seconds = e->factor;
   p.sigma_log = e->sigma_log;
   p.samples = e->samples;
   return p;

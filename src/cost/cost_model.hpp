@@ -56,6 +56,9 @@ class CostModel {
 
   /// O(1): no allocation, no search. Unknown workers get the median factor.
   Prediction predict(int worker_rank, int class_id, double cost) const noexcept;
+  /// predict() of a subtask whose class line gives 1 s: the worker's factor, spread and samples.
+  /// Every prediction for the worker is this scaled by the line, so it orders workers for any subtask.
+  Prediction per_unit(int worker_rank) const noexcept;
   /// The worker's speed factor (seconds per second of a factor-1 worker): its own, else its
   /// history's, else the median of the others' (also for unknown ranks). O(1).
   double factor(int worker_rank) const noexcept;

@@ -313,7 +313,14 @@ double Scheduler::projected_end(double now) {
 double Scheduler::pessimistic(WorkerState& worker, std::uint32_t task, bool speed_as_known) {
   const int class_id = states_[task].class_id;
   const double cost = subtasks_[task].cost;
-  const Prediction mine = model_.predict(worker.info.rank, class_id, cost);
+  return pessimistic_with(worker, model_.predict(worker.info.rank, class_id, cost), speed_as_known);
+}
+
+double Scheduler::pessimistic_per_unit(WorkerState& worker) {
+  return pessimistic_with(worker, model_.per_unit(worker.info.rank), false);
+}
+
+double Scheduler::pessimistic_with(WorkerState& worker, const Prediction& mine, bool speed_as_known) {
   const double sigma = std::max(mine.sigma_log, model_.typical_sigma());
   const bool speed_unknown = !speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns);
   return mine.seconds * pessimism_multiplier(worker, sigma, speed_unknown);
@@ -547,29 +554,39 @@ void Scheduler::place(double now) {
 
     // The worker predicted to be free first chooses first (it gets the longest subtask).
     order_.clear();
+    int deepest = 0;
     // (Not those told to wait: see retry_round below.)
     for (int rank : hungry_) {
       const WorkerState& worker = worker_at(rank);
-      if (round_ >= worker.retry_round) order_.emplace_back(ready_time(worker, now), rank);
-    }
-    std::sort(order_.begin(), order_.end());
-    depth_.clear();
-    int deepest = 0;
-    for (const auto& [ready, rank] : order_) {
-      const WorkerState& worker = worker_at(rank);
+      if (round_ < worker.retry_round) continue;
       // A worker being calibrated gets its short calibration subtasks at once.
-      depth_.push_back(needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
-                                                 : target_depth(worker, all_joined));
-      deepest = std::max(deepest, depth_.back());
+      const int depth = needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
+                                                  : target_depth(worker, all_joined);
+      order_.push_back({ready_time(worker, now), rank, depth});
+      deepest = std::max(deepest, depth);
     }
+    // Sorted only as far as the choosing gets: a few subtasks arriving at thousands of idle
+    // workers are taken by the first few, and sorting them all would be most of a decision.
+    std::size_t sorted = 0;
+    const auto sort_through = [&](std::size_t i) {
+      while (i >= sorted) {
+        const std::size_t next = std::min(order_.size(), std::max<std::size_t>(2 * sorted, 64));
+        std::partial_sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted),
+                          order_.begin() + static_cast<std::ptrdiff_t>(next), order_.end());
+        sorted = next;
+      }
+    };
+    // Nothing left to take (cost, greedy): the others need not choose.
+    const auto all_taken = [&] { return config_.policy != Policy::static_ && pending_.empty(); };
 
     // Level by level: every hungry worker gets its next attempt before any gets a deeper queue.
-    for (int level = 1; level <= deepest; ++level) {
-      for (std::size_t i = 0; i < order_.size(); ++i) {
-        WorkerState& worker = worker_at(order_[i].second);
+    for (int level = 1; level <= deepest && !all_taken(); ++level) {
+      for (std::size_t i = 0; i < order_.size() && !all_taken(); ++i) {
+        sort_through(i);
+        WorkerState& worker = worker_at(order_[i].rank);
         std::uint32_t task = 0;
         bool calibration = false;
-        if (worker.in_flight() >= std::min(level, depth_[i]) || round_ < worker.retry_round ||
+        if (worker.in_flight() >= std::min(level, order_[i].depth) || round_ < worker.retry_round ||
             !queue_allows(worker, now)) {
           continue;
         }
@@ -590,10 +607,10 @@ void Scheduler::place(double now) {
         }
       }
     }
-    for (std::size_t i = 0; i < order_.size(); ++i) {
-      const int rank = order_[i].second;
+    for (const Chooser& chooser : order_) {
+      const int rank = chooser.rank;
       WorkerState& worker = worker_at(rank);
-      if (worker.in_flight() >= depth_[i]) {
+      if (worker.in_flight() >= chooser.depth) {
         hungry_.erase(rank);
       } else if (!queue_allows(worker, now)) {
         // Still hungry, but its queue is full in time: it waits in parked_, by its ready time,

@@ -10,6 +10,11 @@ namespace fastgpu::scheduler {
 
 void Scheduler::rebalance(double now) {
   if (workers_.size() < 2) return;
+  // Only queued attempts move: with every queue empty (a pool waiting for arrivals) there is
+  // nothing to order, and ordering thousands of workers every round would be the round's cost.
+  const bool any_queued = std::any_of(by_rank_.begin(), by_rank_.end(),
+                                      [](const WorkerState* worker) { return worker && !worker->queue.empty(); });
+  if (!any_queued) return;
   // Work moves only to workers whose speed is known: one still being calibrated may be slow.
   // (predicted finish, rank), ascending: the earliest is the first, the latest the last (ties:
   // the lowest rank is the earliest and the highest the latest, as a scan in rank order gives).

@@ -4,7 +4,7 @@
 // the subtask continues, restored, on the faster worker (settle() in scheduler.cpp). Kernels that
 // cannot checkpoint ignore the request and finish where they are.
 #include <algorithm>
-#include <limits>
+#include <utility>
 #include <vector>
 
 #include "scheduler/scheduler.hpp"
@@ -14,12 +14,21 @@ namespace fastgpu::scheduler {
 void Scheduler::migrate_running(double now) {
   if (config_.policy != Policy::cost || job_.task.kernel.empty() || !pending_.empty() || !gangs_.empty()) return;
   // An idle worker of unknown speed may take it too: pessimistic() widens its prediction.
-  std::vector<WorkerState*> idle;
+  // A prediction is the worker's per-unit figure times the subtask's line, so the idle workers'
+  // order by that figure holds for every subtask: each source weighs only the best idle worker
+  // left, not all of them (thousands of each in a large pool). They are sorted only once a move
+  // is due; most rounds move nothing and cost one pass over the workers.
+  auto& idle = idle_by_speed_;
+  idle.clear();
   for (auto& [rank, worker] : workers_) {
-    if (!worker.running && worker.queue.empty() && !worker.retired) idle.push_back(&worker);
+    if (!worker.running && worker.queue.empty() && !worker.retired) idle.emplace_back(pessimistic_per_unit(worker), &worker);
   }
+  const auto faster = [](const auto& a, const auto& b) { return a.first < b.first; };
+  const auto best = std::min_element(idle.begin(), idle.end(), faster);  // the first of the fastest
+  bool sorted = false;
+  std::size_t next_idle = 0;
   for (auto& [rank, worker] : workers_) {
-    if (idle.empty()) return;
+    if (next_idle == idle.size()) return;
     if (!worker.running || !worker.queue.empty()) continue;
     const std::uint32_t task = worker.running->task;
     LiveAttempt* live = find_live(task, worker.running->attempt);
@@ -35,24 +44,21 @@ void Scheduler::migrate_running(double now) {
     const double remaining = std::max(live->start + live->predicted_s - now, 0.5 * elapsed);
     if (remaining <= 0) continue;
     const double share = remaining / (elapsed + remaining);
-    WorkerState* target = nullptr;
-    double there = std::numeric_limits<double>::infinity();
-    for (WorkerState* candidate : idle) {
-      const double t = pessimistic(*candidate, task) * share;
-      if (t < there) {
-        there = t;
-        target = candidate;
-      }
-    }
+    WorkerState* target = sorted ? idle[next_idle].second : best->second;
+    const double there = pessimistic(*target, task) * share;
     // Worth a checkpoint, two messages and a restore only for a clear gain.
     const double gain = remaining - there - 4 * config_.latency_s;
-    if (target == nullptr || gain <= std::max(1.0, 0.25 * remaining)) continue;
+    if (gain <= std::max(1.0, 0.25 * remaining)) continue;
+    if (!sorted) {  // stable: ties keep rank order, so `best` comes first
+      std::stable_sort(idle.begin(), idle.end(), faster);
+      sorted = true;
+    }
     live->migrating = true;
     live->retract_to = target->info.rank;
     out_.send(rank, comm::MigrateAttempt{{task, live->attempt}, target->info.rank});
     sink_.add_event({now, "checkpoint_request", task, rank, target->info.rank,
                      "predicted " + std::to_string(remaining) + " s left here, " + std::to_string(there) + " s there"});
-    std::erase(idle, target);
+    ++next_idle;
   }
 }
 

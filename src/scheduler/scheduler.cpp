@@ -136,8 +136,12 @@ void Scheduler::on_tick(double now) {
 
 double Scheduler::rebalance_interval() const {
   if (config_.rebalance_interval_s > 0) return config_.rebalance_interval_s;
+  // Half a mean subtask, at least 0.1 s; at most 5 s, or a twentieth of a mean subtask when
+  // subtasks last longer than 100 s: a round that comes later costs them at most 5 % of their time,
+  // and hour-long subtasks do not need a round every 5 s (a simulation of months of them would
+  // spend millions of rounds there).
   const double mean = placed_ > 0 ? mean_predicted_s_ : 1.0;
-  return std::clamp(mean / 2, 0.1, 5.0);
+  return std::clamp(mean / 2, 0.1, std::max(5.0, mean / 20));
 }
 
 StatusCounts Scheduler::counts() const {

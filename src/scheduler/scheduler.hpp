@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "comm/transport.hpp"
@@ -203,6 +204,9 @@ class Scheduler {
   /// cost: the prediction's upper quantile: kPessimism sigmas, at least the typical sigma, plus
   /// the uncertainty of the worker's speed while it is not known (unless `speed_as_known`).
   double pessimistic(WorkerState& worker, std::uint32_t task, bool speed_as_known = false);
+  /// pessimistic() of a subtask whose class line gives 1 s: orders the workers for any subtask.
+  double pessimistic_per_unit(WorkerState& worker);
+  double pessimistic_with(WorkerState& worker, const Prediction& mine, bool speed_as_known);
   /// cost: when every worker would be done if all the work held and pending were spread over
   /// them in proportion to their speeds (cached for one placement round).
   double projected_end(double now);
@@ -382,9 +386,17 @@ class Scheduler {
   int rekey_cursor_ = 0;     ///< round robin: a few workers are re-keyed every round (model drift)
   double speed_bound_ = 0;   ///< sum of 1 / factor over the workers at the last refresh_bounds()
   // Reused per round (no allocation per decision once warm).
-  std::vector<std::pair<double, int>> order_;
-  std::vector<int> depth_;
+  /// A hungry worker in place()'s order: predicted ready time, rank (ties), its target depth.
+  struct Chooser {
+    double ready;
+    int rank;
+    int depth;
+    bool operator<(const Chooser& other) const { return std::tie(ready, rank) < std::tie(other.ready, other.rank); }
+  };
+  std::vector<Chooser> order_;
   std::vector<std::pair<double, int>> wake_;
+  std::vector<int> idle_benched_;  ///< speculate(): the idle workers on the bench, by rank
+  std::vector<std::pair<double, WorkerState*>> idle_by_speed_;  ///< migrate_running(), per-unit time
 };
 
 }  // namespace fastgpu::scheduler

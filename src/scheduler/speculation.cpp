@@ -44,18 +44,25 @@ bool Scheduler::still_a_candidate(const SpeculationCandidate& candidate) {
 }
 
 void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches) {
-  // The idle workers (hungry or on the bench), in rank order; none (most calls): nothing to do,
-  // nothing scanned.
-  std::vector<int> idle;
-  for (int rank : hungry_) {
-    if (worker_at(rank).in_flight() == 0) idle.push_back(rank);
-  }
+  // The idle workers (hungry or on the bench), in rank order, produced as the loop below asks for
+  // them: it stops at the first copy that would not win, usually after one or two, and listing
+  // and sorting thousands of idle workers on every call was most of its cost. hungry_ is in rank
+  // order already; the idle benched ones are merged into it. assign() leaves both sets alone.
+  idle_benched_.clear();
   for (const auto& [round, rank] : benched_) {
     const WorkerState& worker = worker_at(rank);
-    if (worker.in_flight() == 0 && !worker.retired) idle.push_back(rank);
+    if (worker.in_flight() == 0 && !worker.retired) idle_benched_.push_back(rank);
   }
-  if (idle.empty()) return;
-  std::sort(idle.begin(), idle.end());
+  std::sort(idle_benched_.begin(), idle_benched_.end());
+  auto hungry = hungry_.begin();
+  std::size_t benched = 0;
+  const auto next_idle = [&]() -> int {  // -1: none left
+    while (hungry != hungry_.end() && worker_at(*hungry).in_flight() != 0) ++hungry;
+    if (hungry != hungry_.end() && (benched == idle_benched_.size() || *hungry < idle_benched_[benched])) return *hungry++;
+    return benched < idle_benched_.size() ? idle_benched_[benched++] : -1;
+  };
+  int rank = next_idle();
+  if (rank < 0) return;  // none (most calls): nothing to do, nothing scanned
 
   // The running attempts of subtasks not copied yet, by predicted end, latest first (ties: lowest
   // rank first). A copy placed on an idle worker does not change them. In a big pool the list is
@@ -67,7 +74,7 @@ void Scheduler::speculate(double now, std::map<int, comm::AssignTasks>& batches)
   }
   auto& candidates = speculation_candidates_;
   auto next = candidates.begin();
-  for (int rank : idle) {
+  for (; rank >= 0; rank = next_idle()) {
     WorkerState& idle_worker = worker_at(rank);
     // The running attempt predicted to finish last, of a subtask not copied yet.
     while (next != candidates.end() && !still_a_candidate(*next)) ++next;

@@ -96,6 +96,28 @@ TEST_F(CostPolicyTest, QueuesTheNextSubtaskOnlyWhenTheRunningOneNearsItsEnd) {
   EXPECT_EQ(next[0].task, 2u);  // cost 3
 }
 
+// The adaptive interval: half a mean subtask, at most 5 s, unless subtasks are longer than 100 s;
+// then a twentieth of one (hour-long subtasks need no round every 5 s).
+TEST_F(CostPolicyTest, AdaptiveRoundsComeEveryTwentiethOfAnHourLongSubtask) {
+  auto history = equally_fast();
+  SchedulerConfig adaptive = config(Policy::cost, 2);
+  adaptive.rebalance_interval_s = 0;
+  // The time between the second round and the third, once two workers placed four subtasks.
+  const auto interval = [&](double seconds_each) {
+    Scheduler scheduler(make_job("cost"), with_costs(std::vector<double>(4, seconds_each)), adaptive, out, results,
+                        &history);
+    scheduler.on_worker_joined(worker(1), 0);
+    scheduler.on_worker_joined(worker(2), 0);
+    scheduler.on_tick(scheduler.next_wakeup());
+    const double round = scheduler.next_wakeup();
+    scheduler.on_tick(round);
+    return scheduler.next_wakeup() - round;
+  };
+  EXPECT_DOUBLE_EQ(interval(3600), 180.0);
+  EXPECT_DOUBLE_EQ(interval(30), 5.0);
+  EXPECT_DOUBLE_EQ(interval(0.4), 0.2);
+}
+
 TEST_F(CostPolicyTest, StaticSplitsTheJobInBlocksOnceEveryWorkerJoined) {
   Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::static_, 2, 3), out, results);
   scheduler.on_worker_joined(worker(1), 0);
