@@ -15,8 +15,37 @@ constexpr int kBackfillScan = 64;
 constexpr double kMinGapLatencies = 4;
 }  // namespace
 
+void Scheduler::record_gang_reaches(const WorkerState& worker, double now) {
+  const auto rank = static_cast<std::size_t>(worker.info.rank);
+  if (walked_in_.size() <= rank) walked_in_.resize(rank + 1, 0);
+  walked_in_[rank] = reach_walk_;
+  ready_before(worker, kNoAttempt, now, [&](const comm::AttemptRef&, const LiveAttempt& live, double reach) {
+    if (!live.gang || live.phase != Phase::queued) return;
+    Gang& gang = *live.gang;
+    const auto at = std::find(gang.members.begin(), gang.members.end(), worker.info.rank);
+    if (at == gang.members.end()) return;
+    const auto m = static_cast<std::size_t>(at - gang.members.begin());
+    gang.reach.resize(gang.members.size(), 0);
+    gang.reach_walk.resize(gang.members.size(), 0);
+    gang.reach[m] = reach;
+    gang.reach_walk[m] = reach_walk_;
+  });
+}
+
+double Scheduler::gang_reach(Gang& gang, std::size_t member, double now) {
+  const auto rank = static_cast<std::size_t>(gang.members[member]);
+  if (walked_in_.size() <= rank || walked_in_[rank] != reach_walk_) record_gang_reaches(workers_.at(gang.members[member]), now);
+  // Not stamped in its walk: the worker does not hold it queued (it started): it is there now.
+  if (gang.reach_walk.size() <= member || gang.reach_walk[member] != reach_walk_) return now;
+  return gang.reach[member];
+}
+
 void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches) {
   if (reserved_gangs_.empty() || pending_.empty() || config_.policy == Policy::static_) return;
+  // ready_before() of every member of every reserved gang walked each member's queue up to the
+  // gang: quadratic in the queue (thousands of gangs on 64 workers in months of Philly's backlog).
+  // One walk per worker per round gives them all.
+  ++reach_walk_;
   for (auto it = reserved_gangs_.begin(); it != reserved_gangs_.end() && !pending_.empty();) {
     const comm::AttemptRef gang{it->first, it->second};
     LiveAttempt* live = find_live(gang.task, gang.attempt);
@@ -25,13 +54,16 @@ void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& bat
       continue;
     }
     ++it;
-    const std::vector<int> members = live->gang->members;  // assign() may move states_[].live
+    // assign() may move states_[].live, not the Gang it shares.
+    const std::shared_ptr<Gang> shared = live->gang;
+    const std::vector<int> members = shared->members;
     double start = now;
-    for (const int rank : members) start = std::max(start, ready_before(workers_.at(rank), gang, now));
-    for (const int rank : members) {
+    for (std::size_t m = 0; m < members.size(); ++m) start = std::max(start, gang_reach(*shared, m, now));
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      const int rank = members[m];
       WorkerState& worker = workers_.at(rank);
       if (worker.retired) continue;
-      double gap = start - ready_before(worker, gang, now);
+      double gap = start - gang_reach(*shared, m, now);
       int scanned = 0;
       for (auto candidate = pending_.begin();
            candidate != pending_.end() && scanned < kBackfillScan && gap > kMinGapLatencies * config_.latency_s;
@@ -53,6 +85,7 @@ void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& bat
         worker.queue.pop_back();
         batches[rank].tasks.back().ahead_of_gang = true;
         gap -= predict(worker, task);
+        walked_in_[static_cast<std::size_t>(rank)] = 0;  // what it reaches later, it reaches later now
         sink_.add_event({now, "backfill", task, -1, rank,
                          "ahead of the " + std::to_string(subtasks_[gang.task].gpus) + "-GPU subtask " +
                              subtasks_[gang.task].id + ", predicted to start in " + std::to_string(start - now) + " s"});

@@ -244,11 +244,11 @@ double Scheduler::remaining(const LiveAttempt& live, double predicted, double no
 }
 
 double Scheduler::ready_time(const WorkerState& worker, double now) const {
-  constexpr comm::AttemptRef kNone{std::numeric_limits<std::uint32_t>::max(), -1};  // in no queue
-  return ready_before(worker, kNone, now);
+  return ready_before(worker, kNoAttempt, now);
 }
 
-double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const {
+double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now,
+                               const std::function<void(const comm::AttemptRef&, const LiveAttempt&, double)>& visit) const {
   double ready = now;
   if (worker.running) {
     if (worker.running->task == gang.task && worker.running->attempt == gang.attempt) return now;
@@ -260,8 +260,10 @@ double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef
     if (ref.task == gang.task && ref.attempt == gang.attempt) break;
     for (const auto& live : states_[ref.task].live) {
       // A gang is running once any member started it; the others still have it ahead of them.
+      if (live.attempt != ref.attempt) continue;
+      if (visit) visit(ref, live, ready);
       const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);
-      if (live.attempt == ref.attempt && ahead) ready += predict(worker, ref.task);
+      if (ahead) ready += predict(worker, ref.task);
     }
   }
   return ready;
@@ -557,12 +559,12 @@ void Scheduler::place(double now) {
     int deepest = 0;
     // (Not those told to wait: see retry_round below.)
     for (int rank : hungry_) {
-      const WorkerState& worker = worker_at(rank);
+      WorkerState& worker = worker_at(rank);
       if (round_ < worker.retry_round) continue;
       // A worker being calibrated gets its short calibration subtasks at once.
       const int depth = needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
                                                   : target_depth(worker, all_joined);
-      order_.push_back({ready_time(worker, now), rank, depth});
+      order_.push_back({ready_cached(worker, now), rank, depth});
       deepest = std::max(deepest, depth);
     }
     // Sorted only as far as the choosing gets: a few subtasks arriving at thousands of idle

@@ -8,13 +8,30 @@
 
 namespace fastgpu::scheduler {
 
+Scheduler::LiveAttempt* Scheduler::movable(const comm::AttemptRef& ref, double now) {
+  // Queued, not a gang (its members must keep it in the same order relative to other gangs), a
+  // speculative copy nor a calibration run, and not moved in the last few rounds (hysteresis: no
+  // ping-pong; but an attempt moved behind a subtask that then overran its prediction can still
+  // be rescued).
+  LiveAttempt* live = find_live(ref.task, ref.attempt);
+  const bool may = live && live->phase == Phase::queued && !live->gang && !live->speculative && !live->calibration &&
+                   now - live->moved_at >= 4 * rebalance_interval();
+  return may ? live : nullptr;
+}
+
+bool Scheduler::any_movable(double now) {
+  return std::any_of(by_rank_.begin(), by_rank_.end(), [&](const WorkerState* worker) {
+    return worker && std::any_of(worker->queue.begin(), worker->queue.end(),
+                                 [&](const comm::AttemptRef& ref) { return movable(ref, now) != nullptr; });
+  });
+}
+
 void Scheduler::rebalance(double now) {
   if (workers_.size() < 2) return;
-  // Only queued attempts move: with every queue empty (a pool waiting for arrivals) there is
-  // nothing to order, and ordering thousands of workers every round would be the round's cost.
-  const bool any_queued = std::any_of(by_rank_.begin(), by_rank_.end(),
-                                      [](const WorkerState* worker) { return worker && !worker->queue.empty(); });
-  if (!any_queued) return;
+  // With nothing that may move (every queue empty in a pool waiting for arrivals; only gangs
+  // queued in a backlog of multi-GPU jobs) the round would end at its first candidate search:
+  // ordering every worker by a walk of its queue first was the round's whole cost.
+  if (!any_movable(now)) return;
   // Work moves only to workers whose speed is known: one still being calibrated may be slow.
   // (predicted finish, rank), ascending: the earliest is the first, the latest the last (ties:
   // the lowest rank is the earliest and the highest the latest, as a scan in rank order gives).
@@ -36,20 +53,12 @@ void Scheduler::rebalance(double now) {
     WorkerState& late = workers_.at(late_rank);
     WorkerState& early = workers_.at(early_rank);
 
-    // The last attempt in the late worker's queue that may move: queued, not a gang (its members
-    // must keep it in the same order relative to other gangs), a speculative copy nor a
-    // calibration run, and not moved in the last few rounds (hysteresis: no ping-pong; but
-    // an attempt moved behind a subtask that then overran its prediction can still be rescued).
+    // The last attempt in the late worker's queue that may move.
     LiveAttempt* candidate = nullptr;
     std::uint32_t task = 0;
-    const double cooldown = 4 * rebalance_interval();
     for (auto ref = late.queue.rbegin(); ref != late.queue.rend() && !candidate; ++ref) {
-      LiveAttempt* live = find_live(ref->task, ref->attempt);
-      if (live && live->phase == Phase::queued && !live->gang && !live->speculative && !live->calibration &&
-          now - live->moved_at >= cooldown) {
-        candidate = live;
-        task = ref->task;
-      }
+      candidate = movable(*ref, now);
+      task = ref->task;
     }
     if (!candidate) break;
     // Where it goes it may run long (the prediction's upper quantile): moving a long subtask to a

@@ -128,10 +128,44 @@ void Scheduler::on_retract_ack(int worker_rank, const comm::RetractAck& ack, dou
 
 void Scheduler::on_tick(double now) {
   if (stopping_ || now < next_rebalance_) return;
+  // Every event (report, arrival, join, ...) places, so a round_ unchanged since the last round's
+  // placement means nothing happened in between.
+  quiet_rounds_ = round_ == tick_round_ ? quiet_rounds_ + 1 : 0;
   rebalance(now);
   migrate_running(now);
-  next_rebalance_ = now + rebalance_interval();
+  next_rebalance_ = now + rebalance_interval() * quiet_backoff(now);
   place(now);  // a worker whose running subtask nears its end may queue its next one now
+  tick_round_ = round_;
+}
+
+double Scheduler::quiet_backoff(double now) {
+  // Between events only time moves: what a round weighs changes only as running attempts age
+  // (one past its prediction is expected to need half as long again). Rounds that follow one
+  // another with no event in between come at doubling intervals, up to 64 times the usual one
+  // and at most a twentieth of the youngest running attempt's age, so a round comes at most 5 %
+  // late for any of them. Days of Philly jobs between two events took millions of 5-s rounds;
+  // subtasks of seconds report more often than that and never see a longer interval.
+  if (quiet_rounds_ == 0) return 1;
+  double youngest = std::numeric_limits<double>::infinity();
+  bool idle = false;
+  for (const auto& [rank, worker] : workers_) {
+    if (worker.retired) continue;
+    if (!worker.running) {
+      idle = true;
+      continue;
+    }
+    for (const auto& live : states_[worker.running->task].live) {
+      if (live.attempt == worker.running->attempt) youngest = std::min(youngest, now - live.start);
+    }
+  }
+  if (!std::isfinite(youngest)) return 1;  // nothing runs: whatever is queued starts soon
+  // An idle worker that a later round may fill (backfill before a gang whose members overran, a
+  // running subtask moved off a worker that slowed down, a copy of a straggler, an attempt moved
+  // off a worker whose subtask overran): rounds keep their pace. Only idle workers waiting for
+  // gangs to start, with nothing else to give them, let them back off.
+  if (idle && (!pending_.empty() || gangs_.empty() || any_movable(now))) return 1;
+  const double doubled = std::ldexp(1.0, std::min(quiet_rounds_, 6));
+  return std::clamp(youngest / 20 / rebalance_interval(), 1.0, doubled);
 }
 
 double Scheduler::rebalance_interval() const {

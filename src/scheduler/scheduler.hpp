@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -140,6 +142,10 @@ class Scheduler {
     bool failed = false;         ///< a member reported a non-done status: `result` is that one's
     comm::TaskResult result;     ///< the first non-done member result, else the lead's
     double latest_start = 0, latest_end = 0;
+    /// backfill_gangs(): when each member is predicted to reach it, by member index, as of the
+    /// walk of that member's queue stamped in reach_walk.
+    std::vector<double> reach;
+    std::vector<std::uint64_t> reach_walk;
   };
 
   struct LiveAttempt {
@@ -233,6 +239,10 @@ class Scheduler {
 
   // rebalance.cpp
   void rebalance(double now);
+  /// The live attempt `ref` if a rebalance round may move it, else null.
+  LiveAttempt* movable(const comm::AttemptRef& ref, double now);
+  /// Whether any worker holds an attempt a rebalance round may move.
+  bool any_movable(double now);
   /// In-flight migration (src/scheduler/running_migration.cpp).
   void migrate_running(double now);
   // speculation.cpp
@@ -270,7 +280,19 @@ class Scheduler {
   void backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches);
   /// When `worker` is predicted to reach `gang` in its queue (placement.cpp: ready_time() is the
   /// same up to the end of the queue).
-  double ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now) const;
+  /// `visit`, when given, sees every queued attempt walked past with the ready time before it.
+  double ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now,
+                      const std::function<void(const comm::AttemptRef&, const LiveAttempt&, double)>& visit = {}) const;
+  /// In no queue: ready_before() walks the whole queue.
+  static constexpr comm::AttemptRef kNoAttempt{std::numeric_limits<std::uint32_t>::max(), -1};
+  /// Walks `worker`'s whole queue once and stamps, in every gang it holds, when the worker is
+  /// predicted to reach it (Gang::reach): ready_before() of every gang, in one walk.
+  void record_gang_reaches(const WorkerState& worker, double now);
+  /// Gang::reach of `member` in `gang` (walking its queue first unless walked this round).
+  double gang_reach(Gang& gang, std::size_t member, double now);
+  std::uint64_t reach_walk_ = 0;  ///< stamps Gang::reach_walk: a new value per backfill round
+  /// Per worker rank: the reach_walk_ its queue was last walked in.
+  std::vector<std::uint64_t> walked_in_;
 
   // scheduler.cpp
   comm::TaskLaunch make_launch(std::uint32_t task, std::int32_t attempt) const;
@@ -284,6 +306,11 @@ class Scheduler {
   LiveAttempt* find_live(std::uint32_t task, std::int32_t attempt);
   void update(std::uint32_t task);
   double rebalance_interval() const;
+  /// How many rebalance intervals until the next round: more than one only after rounds with no
+  /// event in between (quiet_rounds_), bounded by the age of the running attempts.
+  double quiet_backoff(double now);
+  int quiet_rounds_ = 0;          ///< rounds in a row with no event since the previous one
+  std::uint64_t tick_round_ = 0;  ///< round_ after the last rebalance round's placement
 
   JobSpec job_;
   std::vector<Subtask> subtasks_;

@@ -242,8 +242,7 @@ TEST_F(SvgRenderTest, GanttOfAHundredThousandAttemptsStaysSmallAndRenders) {
   std::cout << "[ gantt ] inspect --gantt of 100,000 attempts on 64 workers: " << size / 1024 << " KiB in " << seconds
             << " s (reading the file included)\n"
             << run.out;
-  EXPECT_LT(size, 5u << 20);
-  EXPECT_LT(seconds, 60);
+  EXPECT_LT(size, 5u << 20);  // how long it took is printed above, not asserted (a benchmark's job)
 
   if (!has_chromium()) GTEST_SKIP() << "chromium not installed: the picture is not rendered";
   const Ink drawn = render("big.svg", "big.png", 1400, 900, {"59a14f"}, 0.3);

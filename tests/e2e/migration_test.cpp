@@ -3,6 +3,12 @@
 // checkpointed, its state goes straight to worker 1 (worker threads, and MPI ranks), and it
 // continues there — and every subtask's result is bit for bit that of a run with no slowdown and
 // no migration.
+//
+// Whether a move pays is weighed against the subtask's prediction, which before any subtask of the
+// job has finished is its cost (1 s per unit): a cost of 1000 stays far above what the run takes on
+// a loaded machine (a cost of 40 did not: under load worker 1 took 13 s, the move no longer looked
+// worth it and a speculative copy rescued the subtask instead). Rounds every second make the first
+// one after worker 1 goes idle come at once.
 #include <algorithm>
 #include <iterator>
 
@@ -17,7 +23,7 @@ constexpr const char* kTrainJob = R"(
 name = "train"
 [task]
 kernel = "dp_train"
-cost = 40
+cost = 1000
 [task.args]
 samples = "2048"
 features = "8"
@@ -76,7 +82,8 @@ TEST_F(MigrationTest, ARunningKernelMovesOffASlowWorkerAndTheResultIsUnchanged) 
   const std::string job = write("train.toml", kTrainJob);
   auto reference = fastgpu({"run", job, "--workers", "1", "-o", "reference.h5", "--quiet"});
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
-  auto moved = run_with_env({FASTGPU_BINARY, "run", job, "--workers", "2", "-o", "moved.h5", "--quiet"},
+  auto moved = run_with_env({FASTGPU_BINARY, "run", job, "--workers", "2", "-o", "moved.h5", "--quiet",
+                             "--rebalance-interval", "1"},
                             "FASTGPU_SLOWDOWN=2=4");
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
   expect_moved_once_with_unchanged_results("reference.h5", "moved.h5");
@@ -87,7 +94,7 @@ TEST_F(MigrationTest, UnderMpiTheStateGoesFromRankToRankAndTheResultIsUnchanged)
   auto reference = fastgpu({"run", job, "--workers", "1", "-o", "reference.h5", "--quiet"});
   ASSERT_EQ(reference.exit_code, 0) << reference.err;
   auto moved = run_with_env({MPIEXEC_BINARY, "-n", "3", "--oversubscribe", FASTGPU_BINARY, "run", job, "-o",
-                             "moved.h5", "--quiet"},
+                             "moved.h5", "--quiet", "--rebalance-interval", "1"},
                             "FASTGPU_SLOWDOWN=2=4");
   ASSERT_EQ(moved.exit_code, 0) << moved.err;
   expect_moved_once_with_unchanged_results("reference.h5", "moved.h5");

@@ -118,6 +118,40 @@ TEST_F(CostPolicyTest, AdaptiveRoundsComeEveryTwentiethOfAnHourLongSubtask) {
   EXPECT_DOUBLE_EQ(interval(0.4), 0.2);
 }
 
+// With no event between rounds, rounds come at doubling intervals, up to 64 times the usual one
+// and at most a twentieth of the youngest running attempt's age; the next event resets them.
+TEST_F(CostPolicyTest, RoundsWithNoEventBetweenBackOffUntilTheNextEvent) {
+  auto history = equally_fast();
+  Scheduler scheduler(make_job("cost"), with_costs({100, 100, 100, 100}), config(Policy::cost, 2), out, results,
+                      &history);
+  scheduler.on_worker_joined(worker(1), 0);
+  scheduler.on_worker_joined(worker(2), 0);
+  const auto one = out.launches_to(1), two = out.launches_to(2);
+  ASSERT_FALSE(one.empty());
+  ASSERT_FALSE(two.empty());
+  scheduler.on_report(1, comm::WorkerReport{{{one[0].task, one[0].attempt, 0.0}}, {}}, 0.0);
+  scheduler.on_report(2, comm::WorkerReport{{{two[0].task, two[0].attempt, 0.0}}, {}}, 0.0);
+  std::vector<double> intervals;
+  double now = 0;
+  while (now < 2000) {
+    now = scheduler.next_wakeup();
+    scheduler.on_tick(now);
+    intervals.push_back(scheduler.next_wakeup() - now);
+    // Never later than a twentieth of the running attempts' age (they started at 0).
+    EXPECT_LE(intervals.back(), std::max(0.5, now / 20) + 1e-9) << "at " << now;
+  }
+  EXPECT_DOUBLE_EQ(intervals.front(), 0.5);  // the first round after an event: the usual interval
+  EXPECT_DOUBLE_EQ(intervals.back(), 32.0);  // 64 times the usual one, no more
+  EXPECT_TRUE(std::is_sorted(intervals.begin(), intervals.end()));
+  // An event (a result) and the rounds come at the usual interval again.
+  comm::WorkerReport report;
+  report.finished.push_back(result(one[0], AttemptStatus::done, 0, now));
+  scheduler.on_report(1, report, now);
+  const double round = scheduler.next_wakeup();
+  scheduler.on_tick(round);
+  EXPECT_DOUBLE_EQ(scheduler.next_wakeup() - round, 0.5);
+}
+
 TEST_F(CostPolicyTest, StaticSplitsTheJobInBlocksOnceEveryWorkerJoined) {
   Scheduler scheduler(make_job("cost"), with_costs({1, 1, 1, 1, 1, 1}), config(Policy::static_, 2, 3), out, results);
   scheduler.on_worker_joined(worker(1), 0);
