@@ -95,7 +95,7 @@ void Scheduler::unbench_due() {
 
 int Scheduler::other_bucket(WorkerState& worker) {
   // As allows() judges `other`: a worker being calibrated as if its speed were known.
-  const bool soon_known = needs_calibration(worker) || calibrating(worker);
+  const bool soon_known = calibrating(worker);
   const Prediction p = model_.predict(worker.info.rank, 0, 1.0);
   double sigma = std::max(p.sigma_log, model_.typical_sigma());
   if (!soon_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) sigma = std::hypot(sigma, kUnknownSpeedSigma);
@@ -354,8 +354,11 @@ bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
       if (rank == worker.info.rank) continue;
       if (rank == states_[task].avoid_worker) continue;  // a retry will not be placed there: don't wait for it
       WorkerState& other = worker_at(rank);
-      // A worker being calibrated will know its speed shortly: judged as if it were known.
-      const bool soon_known = needs_calibration(other) || calibrating(other);
+      // A worker running its calibration subtasks will know its speed shortly: judged as if it
+      // were known. One that has not started them is as unknown as this one: judged as known, a
+      // pool of thousands that never needed calibrating left a month-long subtask pending for
+      // weeks, each idle worker deferring to the next (the Alibaba trace at 4,096 workers).
+      const bool soon_known = calibrating(other);
       const double finish_there = ready_cached(other, now) + pessimistic(other, task, soon_known);
       if (finish_there + margin < finish_here) return false;  // leave it to them
     }

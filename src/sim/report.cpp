@@ -70,6 +70,7 @@ nlohmann::json to_json(const SimResult& r, const SimConfig& config, const std::s
       {"subtasks", r.subtasks},
       {"done", r.done},
       {"failed", r.failed},
+      {"too_wide", r.too_wide},
       {"stalled", r.stalled},
       {"makespan_s", r.makespan_s},
       {"lower_bound_s", r.lower_bound_s},
@@ -112,6 +113,11 @@ std::string summary_text(const SimResult& r, const SimConfig& config, const std:
   std::snprintf(line, sizeof line, "subtasks: %zu done, %zu failed of %zu%s\n", r.done, r.failed, r.subtasks,
                 r.stalled ? " (STALLED: the simulation ran out of events)" : "");
   out << line;
+  if (r.too_wide > 0) {
+    std::snprintf(line, sizeof line, "  %zu of them need more GPUs than the %d workers (fastgpu inspect: failures by cause)\n",
+                  r.too_wide, config.workers);
+    out << line;
+  }
   std::snprintf(line, sizeof line, "makespan %s (virtual), lower bound %s, efficiency %.1f %%\n",
                 seconds(r.makespan_s).c_str(), seconds(r.lower_bound_s).c_str(), 100 * r.efficiency);
   out << line;

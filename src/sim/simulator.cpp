@@ -577,11 +577,16 @@ class Engine final : public comm::MessageSink {
     completions.reserve(records.size());
     double longest = 0, arrival_bound = 0;
     for (std::size_t i = 0; i < records.size(); ++i) {
+      if (records[i].status == TaskStatus::failed) {
+        ++result_.failed;
+        if (gpus_[i] > config_.workers) ++result_.too_wide;
+      }
+      // The bound is that of the work done, as the makespan is: a subtask that failed (one wider
+      // than the pool fails at once) would otherwise raise it above any schedule's makespan.
+      if (records[i].status != TaskStatus::done) continue;
       result_.total_work_s += work_[i] * gpus_[i];  // GPU-seconds: a gang holds gpus workers
       longest = std::max(longest, work_[i]);
       arrival_bound = std::max(arrival_bound, arrival_[i] + work_[i] / fastest_);
-      if (records[i].status == TaskStatus::failed) ++result_.failed;
-      if (records[i].status != TaskStatus::done) continue;
       ++result_.done;
       result_.makespan_s = std::max(result_.makespan_s, records[i].end);
       completions.push_back(records[i].end - arrival_[i]);

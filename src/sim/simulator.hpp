@@ -69,6 +69,7 @@ struct CallCost {
 
 struct SimResult {
   std::size_t subtasks = 0, done = 0, failed = 0;
+  std::size_t too_wide = 0;  ///< of the failed: subtasks asking for more GPUs than there are workers
   bool stalled = false;  ///< events ran out before every subtask ended (a bug; reported)
   double makespan_s = 0;     ///< virtual: the last subtask's end
   double lower_bound_s = 0;  ///< max(work / sum of speeds, longest / fastest, arrival + work / fastest)
