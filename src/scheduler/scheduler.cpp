@@ -154,8 +154,8 @@ double Scheduler::quiet_backoff(double now) {
       idle = true;
       continue;
     }
-    for (const auto& live : states_[worker.running->task].live) {
-      if (live.attempt == worker.running->attempt) youngest = std::min(youngest, now - live.start);
+    if (const LiveAttempt* live = find_live(worker.running->task, worker.running->attempt)) {
+      youngest = std::min(youngest, now - live->start);
     }
   }
   if (!std::isfinite(youngest)) return 1;  // nothing runs: whatever is queued starts soon
