@@ -413,17 +413,23 @@ void CostModel::refresh_borrowed() {
   observes_since_borrowed_ = 0;
   values_.clear();
   sigmas_.clear();
+  double slowest = -std::numeric_limits<double>::infinity();
   for (std::size_t rank = 0; rank < workers_.size(); ++rank) {
     if (workers_[rank].observed == 0) continue;
     values_.push_back(std::log(estimates_[rank].factor));
-    if (workers_[rank].observed >= 2) sigmas_.push_back(estimates_[rank].sigma_log);
+    if (workers_[rank].observed >= 2) {
+      sigmas_.push_back(estimates_[rank].sigma_log);
+      slowest = std::max(slowest, values_.back());
+    }
   }
   if (values_.empty()) {
     borrowed_ = Estimate{};
     typical_sigma_ = 0;
+    slow_spread_ = -1;
     return;
   }
   double log_median = median(values_);
+  slow_spread_ = sigmas_.size() >= kSpreadPeers ? std::max(0.0, slowest - log_median) / 2 : -1;
   // A worker never seen may be anywhere among the others: their spread adds to the usual noise.
   double spread = 0;
   if (values_.size() >= 2) {

@@ -70,6 +70,11 @@ class CostModel {
   /// The median sigma_log of the workers with samples: how far a prediction typically is off on a
   /// worker whose speed is known (without the spread between workers a borrowed prediction has).
   double typical_sigma() const noexcept { return typical_sigma_; }
+  /// How much slower than the median a worker never seen may be, as the sigma of a log: half the
+  /// gap to the slowest worker with at least two samples (two sigmas reach it), once there are
+  /// kSpreadPeers such workers; negative before (no evidence yet). A pool of equal GPUs has 0.
+  double slow_spread() const noexcept { return slow_spread_; }
+  static constexpr int kSpreadPeers = 8;
   /// Learns from one finished (successful) attempt.
   void observe(int worker_rank, int class_id, double cost, double seconds);
 
@@ -130,6 +135,7 @@ class CostModel {
   std::vector<Estimate> estimates_;  // by rank
   Estimate borrowed_;                // workers without samples or history, and unknown ranks
   double typical_sigma_ = 0;
+  double slow_spread_ = -1;
   // Cold: the samples and what they were learned from.
   std::vector<ClassState> classes_;
   std::unordered_map<std::string, int> class_ids_;

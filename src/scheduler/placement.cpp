@@ -26,6 +26,7 @@ constexpr double kCalibrationShare = 0.02;
 constexpr double kPessimism = 2.0;
 // The spread (sigma of the log) of a worker's speed factor while it is not known: another GPU
 // model, a throttled one, a noisy neighbour; 0.5 puts it within a factor of 2.7 either way (2 sigmas).
+// Once the pool has shown its spread (CostModel::slow_spread) the smaller of the two is used.
 constexpr double kUnknownSpeedSigma = 0.5;
 // Scale: the bounds below are refreshed at least every this many placement rounds (and every
 // workers / 8 rounds in a big pool)...
@@ -56,7 +57,8 @@ double Scheduler::KeyedModel::drift_from(const KeyedModel& keyed) const {
   // A multiplier is factor * exp(kPessimism * sigma), sigma at least the typical one: its log moves
   // by at most the factor's move plus kPessimism times the sigmas' moves.
   return std::abs(borrowed_log_factor - keyed.borrowed_log_factor) +
-         kPessimism * (std::abs(typical_sigma - keyed.typical_sigma) + std::abs(borrowed_sigma - keyed.borrowed_sigma));
+         kPessimism * (std::abs(typical_sigma - keyed.typical_sigma) + std::abs(borrowed_sigma - keyed.borrowed_sigma) +
+                       std::abs(unknown_sigma - keyed.unknown_sigma));
 }
 
 void Scheduler::touch(WorkerState& worker) {
@@ -98,7 +100,7 @@ int Scheduler::other_bucket(WorkerState& worker) {
   const bool soon_known = calibrating(worker);
   const Prediction p = model_.predict(worker.info.rank, 0, 1.0);
   double sigma = std::max(p.sigma_log, model_.typical_sigma());
-  if (!soon_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) sigma = std::hypot(sigma, kUnknownSpeedSigma);
+  if (!soon_known && !model_.speed_known(worker.info.rank, kCalibrationRuns)) sigma = std::hypot(sigma, unknown_speed_sigma());
   // log(factor * exp(kPessimism * sigma)), without the exp.
   const double log_multiplier = std::log(std::max(model_.factor(worker.info.rank), 1e-300)) + kPessimism * sigma;
   return static_cast<int>(std::floor(log_multiplier / kBucketWidth));
@@ -135,7 +137,7 @@ void Scheduler::refresh_keys(double now) {
   // re-keyed once these moved a multiplier by more than kKeyDrift since the last time (smaller
   // moves stay within kMultiplierSlack; re-keying at every one was a third of a decision at 64 workers).
   const KeyedModel model{model_.typical_sigma(), std::log(std::max(model_.factor(-1), 1e-300)),
-                         model_.predict(-1, 0, 1.0).sigma_log};
+                         model_.predict(-1, 0, 1.0).sigma_log, unknown_speed_sigma()};
   if (model.drift_from(keyed_model_) > kKeyDrift || workers_.size() <= static_cast<std::size_t>(kRekeyPerRound)) {
     keyed_model_ = model;
     for (auto& [rank, worker] : workers_) rekey(worker);
@@ -159,12 +161,17 @@ void Scheduler::refresh_bounds() {
 }
 
 double Scheduler::pessimism_multiplier(WorkerState& worker, double sigma, bool speed_unknown) {
-  if (sigma != worker.mult_sigma || speed_unknown != worker.mult_speed_unknown) {
-    worker.mult_sigma = sigma;
-    worker.mult_speed_unknown = speed_unknown;
-    worker.mult = std::exp(kPessimism * (speed_unknown ? std::hypot(sigma, kUnknownSpeedSigma) : sigma));
+  const double spread = speed_unknown ? std::hypot(sigma, unknown_speed_sigma()) : sigma;
+  if (spread != worker.mult_sigma) {
+    worker.mult_sigma = spread;
+    worker.mult = std::exp(kPessimism * spread);
   }
   return worker.mult;
+}
+
+double Scheduler::unknown_speed_sigma() const {
+  const double measured = model_.slow_spread();
+  return measured < 0 ? kUnknownSpeedSigma : std::min(measured, kUnknownSpeedSigma);
 }
 
 double Scheduler::projected_end_lower_bound(double now) {

@@ -192,8 +192,7 @@ class Scheduler {
     /// pessimistic()'s multiplier exp(kPessimism * sigma) (sigma widened while its speed is not
     /// known), cached by what it follows from: exp and hypot are costly, and an idle worker weighs
     /// dozens of subtasks per decision.
-    double mult_sigma = -1, mult = 1;
-    bool mult_speed_unknown = false;
+    double mult_sigma = -1, mult = 1;  ///< pessimism_multiplier()'s cache: the spread it was for
     bool retired = false;     ///< its device is unusable: never hungry, never a destination
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
@@ -370,8 +369,11 @@ class Scheduler {
   void refresh_keys(double now);
   /// A hungry worker goes back to the active set (it finished, was retracted from, joined).
   void wake(int rank);
-  /// exp(kPessimism * sigma), sigma widened by kUnknownSpeedSigma when `speed_unknown`; cached on the worker.
+  /// exp(kPessimism * sigma), sigma widened by unknown_speed_sigma() when `speed_unknown`; cached on the worker.
   double pessimism_multiplier(WorkerState& worker, double sigma, bool speed_unknown);
+  /// The spread assumed for a worker whose speed is not known yet: kUnknownSpeedSigma, or the
+  /// pool's measured spread (CostModel::slow_spread) where that is smaller.
+  double unknown_speed_sigma() const;
   /// Every so many rounds: the sum of the workers' speeds (a bound that lets most decisions skip
   /// the exact O(workers) projected end).
   void refresh_bounds();
@@ -397,7 +399,7 @@ class Scheduler {
   int other_bucket(WorkerState& worker);
   /// The model-wide estimates every worker's bucket depends on, as of the last full re-keying.
   struct KeyedModel {
-    double typical_sigma = -1, borrowed_log_factor = 0, borrowed_sigma = -1;
+    double typical_sigma = -1, borrowed_log_factor = 0, borrowed_sigma = -1, unknown_sigma = -1;
     /// How far (log) a multiplier may have moved with them since `keyed`.
     double drift_from(const KeyedModel& keyed) const;
   };

@@ -279,6 +279,25 @@ TEST(CostModel, TheTypicalSigmaLeavesOutTheSpreadBetweenWorkers) {
   EXPECT_GT(model.predict(-1, c, 10).sigma_log, 0.4);
 }
 
+TEST(CostModel, TheSlowSpreadIsHalfTheGapToTheSlowestWorkerOnceEightAreKnown) {
+  // How much slower than the median an unseen worker may be (the scheduler's spread for unknown
+  // speeds): nothing before 8 workers have 2 samples, then half the log gap to the slowest.
+  Synthetic gen(41);
+  CostModel few;
+  const int c = few.class_id("gemm");
+  feed(few, gen, c, {1, 1, 1, 1, 1, 1, 2}, 20, 0.01);
+  EXPECT_LT(few.slow_spread(), 0) << "7 workers: no evidence yet";
+
+  CostModel mixed;
+  feed(mixed, gen, mixed.class_id("gemm"), {1, 1, 1, 1, 1, 1, 1, 2}, 20, 0.01);
+  EXPECT_NEAR(mixed.slow_spread(), std::log(2.0) / 2, 0.02);
+
+  CostModel equal;
+  feed(equal, gen, equal.class_id("gemm"), std::vector<double>(16, 1.0), 20, 0.01);
+  EXPECT_GE(equal.slow_spread(), 0);
+  EXPECT_LT(equal.slow_spread(), 0.02) << "equal GPUs: an unseen one is most likely equal too";
+}
+
 TEST(CostModel, ANewWorkerBorrowsTheOthersMedian) {
   CostModel model;
   Synthetic gen(31);

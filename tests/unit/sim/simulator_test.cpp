@@ -299,6 +299,29 @@ TEST(Simulator, IdleWorkersOfUnknownSpeedDoNotDeferALongArrivalToEachOther) {
   EXPECT_DOUBLE_EQ(r.efficiency, 1);
 }
 
+TEST(Simulator, AnIdleWorkerOfUnknownSpeedInAPoolOfEqualGpusTakesALongArrival) {
+  // 64 equal workers: three waves of 48 10-s subtasks make the speed of 48 of them known, then 48
+  // 10,000-s subtasks keep those busy, and one more arrives at 200 while 16 never-seen workers
+  // idle. Padded as if it could be 2.7x slow, an idle unknown worker left it to a busy known one
+  // and it waited 9,900 s; with the spread the pool has shown (none: equal GPUs), it starts at once.
+  std::vector<double> work, arrival;
+  const auto add = [&](int n, double seconds, double at) {
+    work.insert(work.end(), n, seconds);
+    arrival.insert(arrival.end(), n, at);
+  };
+  add(48, 10, 0);
+  add(48, 10, 20);
+  add(48, 10, 40);
+  add(48, 10000, 100);
+  add(1, 10000, 200);
+  MemoryResults results;
+  const SimResult r = simulate(tiny(work, arrival), config(scheduler::Policy::cost, 64), &results);
+  EXPECT_EQ(r.done, work.size());
+  for (const auto& [task, attempt, worker, start, end, status] : rows(results)) {
+    if (task >= 144) EXPECT_EQ(start, arrival[task]) << "subtask " << task << " waited";
+  }
+}
+
 TEST(SimulatorOptions, SlowdownsAndFailuresParse) {
   const Slowdown s = parse_slowdown("3=2.5@100");
   EXPECT_EQ(s.rank, 3);
