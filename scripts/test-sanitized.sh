@@ -20,7 +20,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0:check
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DFASTGPU_SANITIZE="$sanitize" >/dev/null
+# -O1 -g1: what the sanitizers' own documentation suggests (line numbers in every report), and
+# under ASan + UBSan less than half the compile time of -O2 -g (src/app/run_job.cpp: 54 s, 129 s).
+# The tests' own code is built at -O0 (tests/CMakeLists.txt).
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} -DFASTGPU_SANITIZE="$sanitize" \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
 source scripts/mpi-env.sh
