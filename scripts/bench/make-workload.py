@@ -7,7 +7,8 @@ noisy cost estimates `c`, plus a sidecar JSON with the makespan lower bound.
 
 Workloads (N subtasks, default 200, drawn with a fixed seed, in the order drawn):
   philly     durations of 1-GPU jobs from the Microsoft Philly trace
-             (../shared/traces/philly_jobs.csv, column `duration`, rows with num_gpus = 1),
+             (../shared/traces/philly_jobs.csv, or $FASTGPU_TRACES/philly_jobs.csv; column
+             `duration`, rows with num_gpus = 1),
              sampled without replacement
   lognormal  lognormal(0, 1.5) durations
 Both are scaled so that total work / sum of worker speeds = --target seconds (default 20), for
@@ -31,7 +32,9 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_TRACE = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "traces", "philly_jobs.csv"))
+# The traces live beside the repository (../shared/traces); FASTGPU_TRACES names another folder.
+TRACES = os.environ.get("FASTGPU_TRACES") or os.path.join(HERE, "..", "..", "..", "shared", "traces")
+DEFAULT_TRACE = os.path.normpath(os.path.join(TRACES, "philly_jobs.csv"))
 SPEEDS = [1.0, 1.0, 1.0, 0.5]
 
 
@@ -67,6 +70,9 @@ def main():
     rng = np.random.default_rng(seed)
 
     if args.workload == "philly":
+        if not os.path.isfile(args.trace):
+            p.error(f"no Philly trace at {args.trace}: set FASTGPU_TRACES to the folder that holds "
+                    "philly_jobs.csv, or give --trace FILE")
         pool = philly_durations(args.trace)
         if args.n > len(pool):
             p.error(f"-n {args.n}: the trace has only {len(pool)} 1-GPU jobs")
