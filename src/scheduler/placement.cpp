@@ -161,10 +161,11 @@ void Scheduler::refresh_bounds() {
 }
 
 double Scheduler::pessimism_multiplier(WorkerState& worker, double sigma, bool speed_unknown) {
-  const double spread = speed_unknown ? std::hypot(sigma, unknown_speed_sigma()) : sigma;
-  if (spread != worker.mult_sigma) {
-    worker.mult_sigma = spread;
-    worker.mult = std::exp(kPessimism * spread);
+  const double widen = speed_unknown ? unknown_speed_sigma() : 0;
+  if (sigma != worker.mult_sigma || widen != worker.mult_widen) {
+    worker.mult_sigma = sigma;
+    worker.mult_widen = widen;
+    worker.mult = std::exp(kPessimism * (speed_unknown ? std::hypot(sigma, widen) : sigma));
   }
   return worker.mult;
 }

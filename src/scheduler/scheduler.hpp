@@ -192,7 +192,7 @@ class Scheduler {
     /// pessimistic()'s multiplier exp(kPessimism * sigma) (sigma widened while its speed is not
     /// known), cached by what it follows from: exp and hypot are costly, and an idle worker weighs
     /// dozens of subtasks per decision.
-    double mult_sigma = -1, mult = 1;  ///< pessimism_multiplier()'s cache: the spread it was for
+    double mult_sigma = -1, mult_widen = -1, mult = 1;  ///< pessimism_multiplier()'s cache and its inputs
     bool retired = false;     ///< its device is unusable: never hungry, never a destination
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
