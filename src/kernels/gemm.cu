@@ -3,13 +3,13 @@
 // waits for the GPU until the result is needed, and the cuBLAS handle is kept from one subtask to
 // the next: cublasCreate takes milliseconds and cublasDestroy waits for the whole device, both
 // GPU idle time between consecutive subtasks.
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <string>
 #include <unordered_map>
 
 #include "device/cuda_check.hpp"
+#include "kernels/cublas_api.hpp"
 #include "kernels/gemm_checksum.hpp"
 #include "kernels/gemm_cuda.hpp"
 
@@ -18,7 +18,7 @@
     const cublasStatus_t fastgpu_cublas_status_ = (call);                                                   \
     if (fastgpu_cublas_status_ != CUBLAS_STATUS_SUCCESS) {                                                  \
       throw ::fastgpu::DeviceError(std::string(#call) + " failed at " + __FILE__ + ":" +                    \
-                                   std::to_string(__LINE__) + ": " + cublasGetStatusString(fastgpu_cublas_status_)); \
+                                   std::to_string(__LINE__) + ": " + cublas().status_string(fastgpu_cublas_status_)); \
     }                                                                                                       \
   } while (false)
 
@@ -54,8 +54,8 @@ class CublasHandle {
     FASTGPU_CHECK_CUDA(cudaSetDevice(device.ordinal()));
     thread_local Cache cache;
     cublasHandle_t& handle = cache.handles[device.ordinal()];
-    if (handle == nullptr) FASTGPU_CHECK_CUBLAS(cublasCreate(&handle));
-    FASTGPU_CHECK_CUBLAS(cublasSetStream(handle, static_cast<cudaStream_t>(device.stream())));
+    if (handle == nullptr) FASTGPU_CHECK_CUBLAS(cublas().create(&handle));
+    FASTGPU_CHECK_CUBLAS(cublas().set_stream(handle, static_cast<cudaStream_t>(device.stream())));
     handle_ = handle;
   }
   CublasHandle(const CublasHandle&) = delete;
@@ -69,7 +69,7 @@ class CublasHandle {
     Cache& operator=(const Cache&) = delete;
     ~Cache() {
       for (auto& entry : handles) {
-        if (entry.second != nullptr && cudaSetDevice(entry.first) == cudaSuccess) cublasDestroy(entry.second);
+        if (entry.second != nullptr && cudaSetDevice(entry.first) == cudaSuccess) cublas().destroy(entry.second);
       }
     }
     std::unordered_map<int, cublasHandle_t> handles;
@@ -92,11 +92,11 @@ class CudaEvent {
 
 cublasStatus_t gemm(cublasHandle_t handle, GemmShape s, const double* a, const double* b, double* c) {
   const double one = 1.0, zero = 0.0;
-  return cublasDgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &one, a, s.m, b, s.k, &zero, c, s.m);
+  return cublas().dgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &one, a, s.m, b, s.k, &zero, c, s.m);
 }
 cublasStatus_t gemm(cublasHandle_t handle, GemmShape s, const float* a, const float* b, float* c) {
   const float one = 1.0f, zero = 0.0f;
-  return cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &one, a, s.m, b, s.k, &zero, c, s.m);
+  return cublas().sgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &one, a, s.m, b, s.k, &zero, c, s.m);
 }
 
 /// One pass of the checksum: block b adds chunk b of `values` (kSumChunk of them) into sums[b],
