@@ -19,17 +19,20 @@ void Scheduler::record_gang_reaches(const WorkerState& worker, double now) {
   const auto rank = static_cast<std::size_t>(worker.info.rank);
   if (walked_in_.size() <= rank) walked_in_.resize(rank + 1, 0);
   walked_in_[rank] = reach_walk_;
-  ready_before(worker, kNoAttempt, now, [&](const comm::AttemptRef&, const LiveAttempt& live, double reach) {
-    if (!live.gang || live.phase != Phase::queued) return;
-    Gang& gang = *live.gang;
+  const double free_at = running_until(worker, now);
+  for (const auto& [ref, ahead_s] : queue_walk(worker).gangs) {
+    // Started by another member since the walk (which does not touch this one): it is not waiting.
+    const LiveAttempt* live = find_live(ref.task, ref.attempt);
+    if (!live || !live->gang || live->phase != Phase::queued) continue;
+    Gang& gang = *live->gang;
     const auto at = std::find(gang.members.begin(), gang.members.end(), worker.info.rank);
-    if (at == gang.members.end()) return;
+    if (at == gang.members.end()) continue;
     const auto m = static_cast<std::size_t>(at - gang.members.begin());
     gang.reach.resize(gang.members.size(), 0);
     gang.reach_walk.resize(gang.members.size(), 0);
-    gang.reach[m] = reach;
+    gang.reach[m] = free_at + ahead_s;
     gang.reach_walk[m] = reach_walk_;
-  });
+  }
 }
 
 double Scheduler::gang_reach(Gang& gang, std::size_t member, double now) {
@@ -42,9 +45,9 @@ double Scheduler::gang_reach(Gang& gang, std::size_t member, double now) {
 
 void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches) {
   if (reserved_gangs_.empty() || pending_.empty() || config_.policy == Policy::static_) return;
-  // ready_before() of every member of every reserved gang walked each member's queue up to the
-  // gang: quadratic in the queue (thousands of gangs on 64 workers in months of Philly's backlog).
-  // One walk per worker per round gives them all.
+  // Each member's reach of every gang it holds comes from one walk of its queue (record_gang_reaches),
+  // not a walk up to each gang: quadratic in the queue (thousands of gangs on 64 workers in months
+  // of Philly's backlog).
   ++reach_walk_;
   for (auto it = reserved_gangs_.begin(); it != reserved_gangs_.end() && !pending_.empty();) {
     const comm::AttemptRef gang{it->first, it->second};
@@ -83,6 +86,7 @@ void Scheduler::backfill_gangs(double now, std::map<int, comm::AssignTasks>& bat
         });
         worker.queue.insert(gang_at, worker.queue.back());
         worker.queue.pop_back();
+        touch(worker);  // its order changed
         batches[rank].tasks.back().ahead_of_gang = true;
         gap -= predict(worker, task);
         walked_in_[static_cast<std::size_t>(rank)] = 0;  // what it reaches later, it reaches later now

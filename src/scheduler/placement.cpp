@@ -62,6 +62,7 @@ double Scheduler::KeyedModel::drift_from(const KeyedModel& keyed) const {
 }
 
 void Scheduler::touch(WorkerState& worker) {
+  ++worker.holdings_version;
   if (worker.dirty) return;
   worker.dirty = true;
   dirty_.push_back(worker.info.rank);
@@ -252,29 +253,40 @@ double Scheduler::remaining(const LiveAttempt& live, double predicted, double no
 }
 
 double Scheduler::ready_time(const WorkerState& worker, double now) const {
-  return ready_before(worker, kNoAttempt, now);
+  return running_until(worker, now) + queue_walk(worker).queued_s;
 }
 
-double Scheduler::ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now,
-                               const std::function<void(const comm::AttemptRef&, const LiveAttempt&, double)>& visit) const {
+double Scheduler::running_until(const WorkerState& worker, double now) const {
   double ready = now;
   if (worker.running) {
-    if (worker.running->task == gang.task && worker.running->attempt == gang.attempt) return now;
     for (const auto& live : states_[worker.running->task].live) {
       if (live.attempt == worker.running->attempt) ready += remaining(live, predict(worker, worker.running->task), now);
     }
   }
+  return ready;
+}
+
+const Scheduler::QueueWalk& Scheduler::queue_walk(const WorkerState& worker) const {
+  QueueWalk& walk = worker.walk;
+  if (walk.holdings_version == worker.holdings_version && walk.model_version == model_.version() &&
+      walk.epoch == walk_epoch_) {
+    return walk;
+  }
+  walk.holdings_version = worker.holdings_version;
+  walk.model_version = model_.version();
+  walk.epoch = walk_epoch_;
+  walk.queued_s = 0;
+  walk.gangs.clear();
   for (const auto& ref : worker.queue) {
-    if (ref.task == gang.task && ref.attempt == gang.attempt) break;
     for (const auto& live : states_[ref.task].live) {
-      // A gang is running once any member started it; the others still have it ahead of them.
       if (live.attempt != ref.attempt) continue;
-      if (visit) visit(ref, live, ready);
+      if (live.gang && live.phase == Phase::queued) walk.gangs.emplace_back(ref, walk.queued_s);
+      // A gang is running once any member started it; the others still have it ahead of them.
       const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);
-      if (ahead) ready += predict(worker, ref.task);
+      if (ahead) walk.queued_s += predict(worker, ref.task);
     }
   }
-  return ready;
+  return walk;
 }
 
 int Scheduler::target_depth(const WorkerState& worker, bool all_joined) const {

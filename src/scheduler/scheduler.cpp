@@ -452,6 +452,7 @@ void Scheduler::stop(double now, const std::string& why) {
 }
 
 void Scheduler::abandon_running(double now) {
+  ++walk_epoch_;  // the attempts dropped below are still in the queues that list them
   for (std::uint32_t task = 0; task < states_.size(); ++task) {
     auto& state = states_[task];
     bool any = false;

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -174,6 +173,18 @@ class Scheduler {
     std::string checkpoint;  ///< the state an interrupted kernel left: the next attempt starts from it
     bool arrives_migrated = false;  ///< its next attempt continues a running one moved off its worker
   };
+  /// A walk of a worker's queue: the predicted seconds of what it must run before it is free,
+  /// besides its running attempt. Kept until what it holds or the cost model changes: a backlog
+  /// of gangs queues hundreds of attempts per worker, and walking every queue in every placement
+  /// and rebalance round was most of a simulation (Philly's jobs as gangs at 64 workers).
+  struct QueueWalk {
+    std::uint64_t holdings_version = ~std::uint64_t{0};  ///< WorkerState::holdings_version it was made at
+    std::uint64_t model_version = 0;                     ///< CostModel::version() it was made at
+    std::uint64_t epoch = 0;                             ///< Scheduler::walk_epoch_ it was made at
+    double queued_s = 0;  ///< the queued attempts' predictions (gangs, started elsewhere or not, included)
+    /// The gangs in the queue not started when walked, with the queued seconds ahead of each.
+    std::vector<std::pair<comm::AttemptRef, double>> gangs;
+  };
   struct WorkerState {
     WorkerRecord info;
     std::deque<comm::AttemptRef> queue;  ///< placed, not yet started, in the worker's order
@@ -194,6 +205,9 @@ class Scheduler {
     /// dozens of subtasks per decision.
     double mult_sigma = -1, mult_widen = -1, mult = 1;  ///< pessimism_multiplier()'s cache and its inputs
     bool retired = false;     ///< its device is unusable: never hungry, never a destination
+    /// Changes with every touch(): what it holds, their order or their phases changed.
+    std::uint64_t holdings_version = 0;
+    mutable QueueWalk walk{};  ///< queue_walk()'s cache
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
@@ -235,6 +249,13 @@ class Scheduler {
   double predict(const WorkerState& worker, std::uint32_t task) const;
   /// When the worker is predicted to have finished everything it holds.
   double ready_time(const WorkerState& worker, double now) const;
+  /// When the worker is predicted to have finished its running attempt (now if none).
+  double running_until(const WorkerState& worker, double now) const;
+  /// The worker's QueueWalk, walked again only when it is stale.
+  const QueueWalk& queue_walk(const WorkerState& worker) const;
+  /// Bumped where attempts are dropped from under workers that still list them (a retired gang
+  /// lead, a stop): every QueueWalk is stale then.
+  std::uint64_t walk_epoch_ = 0;
 
   // rebalance.cpp
   void rebalance(double now);
@@ -277,15 +298,8 @@ class Scheduler {
   /// Fills the members' idle time before each reserved gang's predicted start with pending
   /// one-GPU subtasks predicted to end by then, queued ahead of the gang.
   void backfill_gangs(double now, std::map<int, comm::AssignTasks>& batches);
-  /// When `worker` is predicted to reach `gang` in its queue (placement.cpp: ready_time() is the
-  /// same up to the end of the queue).
-  /// `visit`, when given, sees every queued attempt walked past with the ready time before it.
-  double ready_before(const WorkerState& worker, const comm::AttemptRef& gang, double now,
-                      const std::function<void(const comm::AttemptRef&, const LiveAttempt&, double)>& visit = {}) const;
-  /// In no queue: ready_before() walks the whole queue.
-  static constexpr comm::AttemptRef kNoAttempt{std::numeric_limits<std::uint32_t>::max(), -1};
-  /// Walks `worker`'s whole queue once and stamps, in every gang it holds, when the worker is
-  /// predicted to reach it (Gang::reach): ready_before() of every gang, in one walk.
+  /// Stamps, in every gang `worker` holds queued, when the worker is predicted to reach it
+  /// (Gang::reach), from its queue_walk().
   void record_gang_reaches(const WorkerState& worker, double now);
   /// Gang::reach of `member` in `gang` (walking its queue first unless walked this round).
   double gang_reach(Gang& gang, std::size_t member, double now);

@@ -37,6 +37,7 @@ void Scheduler::on_worker_retired(int worker_rank, const comm::WorkerRetired& re
     const bool settled_copy = live->phase == Phase::cancelling;  // its subtask was done meanwhile
     auto& attempts = states_[ref.task].live;
     std::erase_if(attempts, [&](const LiveAttempt& a) { return a.attempt == ref.attempt; });
+    ++walk_epoch_;  // a gang's other members still list it
     // It never started, so it is no attempt: the subtask waits for a worker again, unless another
     // copy of it still runs.
     if (!settled_copy && attempts.empty() && records_[ref.task].status == TaskStatus::pending) {
