@@ -76,4 +76,12 @@ CostLine fit_cost_line(std::span<const CostSample> samples, double fallback_slop
   return line;
 }
 
+double sum_at(const CostLine& line, const CostSums& sums) {
+  // at() beyond the reach is (a + b * reach) * cost / reach = a * cost / reach + b * cost.
+  if (line.intercept > 0 && line.reach > 0 && sums.cost_beyond > 0) {
+    return line.intercept * (sums.count_within + sums.cost_beyond / line.reach) + line.slope * sums.cost;
+  }
+  return line.intercept * sums.count + line.slope * sums.cost;
+}
+
 }  // namespace fastgpu::cost

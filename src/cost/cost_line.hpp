@@ -25,6 +25,28 @@ struct CostLine {
   }
 };
 
+/**
+ * @brief Costs (>= 0) summed apart on either side of a reach: the sum of CostLine::at over them
+ * follows for any intercept and slope of a line with that reach (sum_at), so a sum of predictions
+ * need not be walked again when the line is refitted, only when its reach moves.
+ */
+struct CostSums {
+  double count = 0, count_within = 0;  ///< costs added; of them, <= reach
+  double cost = 0, cost_beyond = 0;    ///< their sum; of it, the costs > reach
+  void add(double value, double reach) {
+    count += 1;
+    cost += value;
+    if (value > reach) {
+      cost_beyond += value;
+    } else {
+      count_within += 1;
+    }
+  }
+};
+
+/** @brief The sum of line.at(cost) over the costs in @p sums, which were added at line.reach. */
+double sum_at(const CostLine& line, const CostSums& sums);
+
 struct CostSample {
   double cost = 0;
   double seconds = 0;

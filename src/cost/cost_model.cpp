@@ -117,7 +117,6 @@ CostModel::CostModel(CostModelConfig config) : config_(config) {
 int CostModel::class_id(const std::string& task_class) {
   if (auto it = class_ids_.find(task_class); it != class_ids_.end()) return it->second;
   const int id = static_cast<int>(classes_.size());
-  ++version_;
   ClassState state;
   state.name = task_class;
   state.window = RingBuffer<CostSample>(static_cast<std::size_t>(config_.class_window));
@@ -148,7 +147,6 @@ bool CostModel::ensure_worker(int rank) {
 }
 
 void CostModel::add_worker(int rank, const std::string& host, const std::string& device) {
-  ++version_;
   ensure_worker(rank);
   WorkerState& w = workers_[static_cast<std::size_t>(rank)];
   w.host = host;
@@ -183,7 +181,6 @@ void CostModel::match_history(int rank) {
 }
 
 void CostModel::seed(const CostModelSnapshot& history) {
-  ++version_;
   // History factors and lines come in the history's gauge; lines are converted into this model's
   // gauge when seeded, factors when matched (history_gauge_ follows re-gauging).
   history_gauge_ = 1;
@@ -258,7 +255,6 @@ double CostModel::current_factor(int rank) const {
 }
 
 void CostModel::observe(int worker_rank, int class_id, double cost, double seconds) {
-  ++version_;
   if (class_id < 0 || static_cast<std::size_t>(class_id) >= classes_.size()) {
     throw std::out_of_range("cost model: unknown task class id " + std::to_string(class_id));
   }

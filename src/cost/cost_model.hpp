@@ -80,10 +80,6 @@ class CostModel {
 
   CostModelSnapshot snapshot() const;
 
-  /// Changes whenever a prediction may have: every add_worker(), seed(), observe() and new
-  /// class. Lets callers keep sums of predictions until it moves.
-  std::uint64_t version() const noexcept { return version_; }
-
   /// Ranks above this are refused (std::out_of_range): workers are indexed by rank.
   static constexpr int kMaxRank = 1 << 22;
 
@@ -139,7 +135,6 @@ class CostModel {
   std::vector<Estimate> estimates_;  // by rank
   Estimate borrowed_;                // workers without samples or history, and unknown ranks
   double typical_sigma_ = 0;
-  std::uint64_t version_ = 0;  ///< version()
   double slow_spread_ = -1;
   // Cold: the samples and what they were learned from.
   std::vector<ClassState> classes_;

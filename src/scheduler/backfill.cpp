@@ -20,7 +20,10 @@ void Scheduler::record_gang_reaches(const WorkerState& worker, double now) {
   if (walked_in_.size() <= rank) walked_in_.resize(rank + 1, 0);
   walked_in_[rank] = reach_walk_;
   const double free_at = running_until(worker, now);
-  for (const auto& [ref, ahead_s] : queue_walk(worker).gangs) {
+  const QueueWalk& walk = queue_walk(worker);
+  const std::size_t classes = walk.reach.size();
+  for (std::size_t i = 0; i < walk.gangs.size(); ++i) {
+    const comm::AttemptRef& ref = walk.gangs[i];
     // Started by another member since the walk (which does not touch this one): it is not waiting.
     const LiveAttempt* live = find_live(ref.task, ref.attempt);
     if (!live || !live->gang || live->phase != Phase::queued) continue;
@@ -30,7 +33,7 @@ void Scheduler::record_gang_reaches(const WorkerState& worker, double now) {
     const auto m = static_cast<std::size_t>(at - gang.members.begin());
     gang.reach.resize(gang.members.size(), 0);
     gang.reach_walk.resize(gang.members.size(), 0);
-    gang.reach[m] = free_at + ahead_s;
+    gang.reach[m] = free_at + predicted_sum(worker, std::span(walk.gang_ahead).subspan(i * classes, classes));
     gang.reach_walk[m] = reach_walk_;
   }
 }

@@ -253,7 +253,7 @@ double Scheduler::remaining(const LiveAttempt& live, double predicted, double no
 }
 
 double Scheduler::ready_time(const WorkerState& worker, double now) const {
-  return running_until(worker, now) + queue_walk(worker).queued_s;
+  return running_until(worker, now) + predicted_sum(worker, queue_walk(worker).ahead);
 }
 
 double Scheduler::running_until(const WorkerState& worker, double now) const {
@@ -267,26 +267,47 @@ double Scheduler::running_until(const WorkerState& worker, double now) const {
 }
 
 const Scheduler::QueueWalk& Scheduler::queue_walk(const WorkerState& worker) const {
-  QueueWalk& walk = worker.walk;
-  if (walk.holdings_version == worker.holdings_version && walk.model_version == model_.version() &&
-      walk.epoch == walk_epoch_) {
-    return walk;
+  const auto rank = static_cast<std::size_t>(worker.info.rank);
+  if (walks_.size() <= rank) walks_.resize(rank + 1);
+  QueueWalk& walk = walks_[rank];
+  bool fresh = walk.holdings_version == worker.holdings_version && walk.epoch == walk_epoch_;
+  for (std::size_t c = 0; fresh && c < walk.reach.size(); ++c) {
+    fresh = walk.ahead[c].count == 0 || walk.reach[c] == model_.line(static_cast<int>(c)).reach;
   }
+  if (fresh) return walk;
   walk.holdings_version = worker.holdings_version;
-  walk.model_version = model_.version();
   walk.epoch = walk_epoch_;
-  walk.queued_s = 0;
+  walk.reach.clear();
+  walk.ahead.clear();
   walk.gangs.clear();
+  walk.gang_ahead.clear();
+  std::size_t classes = 0;  // one past the largest class id queued
+  for (const auto& ref : worker.queue) classes = std::max(classes, static_cast<std::size_t>(states_[ref.task].class_id) + 1);
+  for (std::size_t c = 0; c < classes; ++c) walk.reach.push_back(model_.line(static_cast<int>(c)).reach);
+  walk.ahead.resize(classes);
   for (const auto& ref : worker.queue) {
     for (const auto& live : states_[ref.task].live) {
       if (live.attempt != ref.attempt) continue;
-      if (live.gang && live.phase == Phase::queued) walk.gangs.emplace_back(ref, walk.queued_s);
+      if (live.gang && live.phase == Phase::queued) {
+        walk.gangs.push_back(ref);
+        walk.gang_ahead.insert(walk.gang_ahead.end(), walk.ahead.begin(), walk.ahead.end());
+      }
       // A gang is running once any member started it; the others still have it ahead of them.
-      const bool ahead = live.phase == Phase::queued || (live.gang && live.phase == Phase::running);
-      if (ahead) walk.queued_s += predict(worker, ref.task);
+      if (live.phase != Phase::queued && !(live.gang && live.phase == Phase::running)) continue;
+      const auto c = static_cast<std::size_t>(states_[ref.task].class_id);
+      const double cost = subtasks_[ref.task].cost;
+      walk.ahead[c].add(cost > 0 ? cost : 0.0, walk.reach[c]);  // clamped as in CostModel::predict
     }
   }
   return walk;
+}
+
+double Scheduler::predicted_sum(const WorkerState& worker, std::span<const cost::CostSums> sums) const {
+  double base = 0;  // seconds on a factor-1 worker
+  for (std::size_t c = 0; c < sums.size(); ++c) {
+    if (sums[c].count > 0) base += cost::sum_at(model_.line(static_cast<int>(c)), sums[c]);
+  }
+  return base == 0 ? 0.0 : model_.per_unit(worker.info.rank).seconds * base;
 }
 
 int Scheduler::target_depth(const WorkerState& worker, bool all_joined) const {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -173,17 +174,19 @@ class Scheduler {
     std::string checkpoint;  ///< the state an interrupted kernel left: the next attempt starts from it
     bool arrives_migrated = false;  ///< its next attempt continues a running one moved off its worker
   };
-  /// A walk of a worker's queue: the predicted seconds of what it must run before it is free,
-  /// besides its running attempt. Kept until what it holds or the cost model changes: a backlog
-  /// of gangs queues hundreds of attempts per worker, and walking every queue in every placement
-  /// and rebalance round was most of a simulation (Philly's jobs as gangs at 64 workers).
+  /// A walk of a worker's queue: what it must run before it is free, besides its running attempt,
+  /// as the costs of each class (cost::CostSums, split at the class line's reach). Kept until what it holds changes or a class line's reach moves: a backlog of gangs
+  /// queues hundreds of attempts per worker, and walking every queue in every placement and
+  /// rebalance round was most of a simulation (Philly's jobs as gangs at 64 workers).
   struct QueueWalk {
     std::uint64_t holdings_version = ~std::uint64_t{0};  ///< WorkerState::holdings_version it was made at
-    std::uint64_t model_version = 0;                     ///< CostModel::version() it was made at
     std::uint64_t epoch = 0;                             ///< Scheduler::walk_epoch_ it was made at
-    double queued_s = 0;  ///< the queued attempts' predictions (gangs, started elsewhere or not, included)
-    /// The gangs in the queue not started when walked, with the queued seconds ahead of each.
-    std::vector<std::pair<comm::AttemptRef, double>> gangs;
+    std::vector<double> reach;     ///< per class id: the reach the sums were split at
+    std::vector<cost::CostSums> ahead;  ///< per class id: the queued attempts (gangs, started elsewhere or not, included)
+    /// The gangs in the queue not started when walked; for gang i, gang_ahead[i * classes + c] are
+    /// the sums of class c ahead of it (classes = reach.size()).
+    std::vector<comm::AttemptRef> gangs;
+    std::vector<cost::CostSums> gang_ahead;
   };
   struct WorkerState {
     WorkerRecord info;
@@ -207,7 +210,6 @@ class Scheduler {
     bool retired = false;     ///< its device is unusable: never hungry, never a destination
     /// Changes with every touch(): what it holds, their order or their phases changed.
     std::uint64_t holdings_version = 0;
-    mutable QueueWalk walk{};  ///< queue_walk()'s cache
     int in_flight() const { return static_cast<int>(queue.size()) + (running ? 1 : 0); }
   };
 
@@ -253,6 +255,11 @@ class Scheduler {
   double running_until(const WorkerState& worker, double now) const;
   /// The worker's QueueWalk, walked again only when it is stale.
   const QueueWalk& queue_walk(const WorkerState& worker) const;
+  /// queue_walk()'s caches, by rank: apart from WorkerState, which loops over thousands of workers
+  /// read in full (larger, it made a simulation at 4,096 workers about 10 % slower).
+  mutable std::vector<QueueWalk> walks_;
+  /// Predicted seconds on `worker` of the attempts summed in `sums` (one entry per class id).
+  double predicted_sum(const WorkerState& worker, std::span<const cost::CostSums> sums) const;
   /// Bumped where attempts are dropped from under workers that still list them (a retired gang
   /// lead, a stop): every QueueWalk is stale then.
   std::uint64_t walk_epoch_ = 0;

@@ -47,34 +47,6 @@ TEST(CostModel, ClassIdsAreDenseAndStable) {
   EXPECT_EQ(model.class_id("montecarlo"), 2);
 }
 
-// The scheduler keeps sums of predictions until version() moves (Scheduler::QueueWalk): every
-// change that can move a prediction must move it, and a query must not.
-TEST(CostModel, VersionMovesWithEveryChangeThatCanMoveAPrediction) {
-  CostModel model;
-  std::uint64_t seen = model.version();
-  auto moved = [&] {
-    const bool changed = model.version() != seen;
-    seen = model.version();
-    return changed;
-  };
-  const int cls = model.class_id("a");
-  EXPECT_TRUE(moved()) << "a new class";
-  EXPECT_EQ(model.class_id("a"), cls);
-  EXPECT_FALSE(moved()) << "an existing class";
-  model.add_worker(1, "h", "d");
-  EXPECT_TRUE(moved()) << "add_worker";
-  model.observe(1, cls, 1, 2);
-  EXPECT_TRUE(moved()) << "observe";
-  model.observe(1, cls, 1, std::numeric_limits<double>::quiet_NaN());
-  EXPECT_TRUE(moved()) << "observe, even of nothing to learn from (it may declare the worker)";
-  (void)model.predict(1, cls, 3);
-  (void)model.per_unit(1);
-  (void)model.snapshot();
-  EXPECT_FALSE(moved()) << "queries";
-  model.seed(model.snapshot());
-  EXPECT_TRUE(moved()) << "seed";
-}
-
 TEST(CostModel, BeforeAnySampleThePriorIsTheJobFilesCost) {
   CostModel model(CostModelConfig{32, 0.75, 2.0});
   const int c = model.class_id("command");
