@@ -22,6 +22,7 @@
 #include "fastgpu/cost_model.hpp"
 #include "fastgpu/job_spec.hpp"
 #include "fastgpu/results.hpp"
+#include "support/rank_set.hpp"
 
 namespace fastgpu::scheduler {
 
@@ -360,7 +361,7 @@ class Scheduler {
   bool split_done_ = false;
   double arrivals_ = 0;  ///< greedy: a counter that orders the queue
   std::map<int, WorkerState> workers_;
-  std::set<int> hungry_;  ///< workers that may take more work
+  support::RankSet hungry_;  ///< workers that may take more work
   /// (retry round, rank): hungry workers that found nothing they may take, out of hungry_ until
   /// that round (or until wake()); a big pool only.
   std::set<std::pair<std::uint64_t, int>> benched_;
