@@ -338,9 +338,9 @@ double Scheduler::projected_end(double now) {
   }
   // Work in seconds of a factor-1 worker; a worker of factor f does 1 / f of it per second.
   double work = 0, speed = 0;
-  for (auto& [rank, worker] : workers_) {
+  for (WorkerState& worker : in_rank_order()) {
     if (worker.retired) continue;
-    const double factor = std::max(model_.factor(rank), 1e-9);
+    const double factor = std::max(model_.factor(worker.info.rank), 1e-9);
     work += (ready_cached(worker, now) - now) / factor;
     speed += 1 / factor;
   }

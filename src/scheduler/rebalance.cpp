@@ -36,9 +36,9 @@ void Scheduler::rebalance(double now) {
   // (predicted finish, rank), ascending: the earliest is the first, the latest the last (ties:
   // the lowest rank is the earliest and the highest the latest, as a scan in rank order gives).
   std::set<std::pair<double, int>> finish;
-  for (const auto& [rank, worker] : workers_) {
+  for (const WorkerState& worker : in_rank_order()) {
     if (!worker.retired && !needs_calibration(worker) && !calibrating(worker)) {
-      finish.emplace(ready_time(worker, now), rank);
+      finish.emplace(ready_time(worker, now), worker.info.rank);
     }
   }
   if (finish.size() < 2) return;

@@ -20,20 +20,16 @@ void Scheduler::migrate_running(double now) {
   // is due; most rounds move nothing and cost one pass over the workers.
   auto& idle = idle_by_speed_;
   idle.clear();
-  // by_rank_, not workers_: the same rank order without a tree walk (thousands per round).
-  for (WorkerState* worker : by_rank_) {
-    if (worker && !worker->running && worker->queue.empty() && !worker->retired) {
-      idle.emplace_back(pessimistic_per_unit(*worker), worker);
-    }
+  for (WorkerState& worker : in_rank_order()) {
+    if (!worker.running && worker.queue.empty() && !worker.retired) idle.emplace_back(pessimistic_per_unit(worker), &worker);
   }
   const auto faster = [](const auto& a, const auto& b) { return a.first < b.first; };
   const auto best = std::min_element(idle.begin(), idle.end(), faster);  // the first of the fastest
   bool sorted = false;
   std::size_t next_idle = 0;
-  for (WorkerState* source : by_rank_) {
+  for (WorkerState& worker : in_rank_order()) {
     if (next_idle == idle.size()) return;
-    if (!source || !source->running || !source->queue.empty()) continue;
-    WorkerState& worker = *source;
+    if (!worker.running || !worker.queue.empty()) continue;
     const int rank = worker.info.rank;
     const std::uint32_t task = worker.running->task;
     LiveAttempt* live = find_live(task, worker.running->attempt);

@@ -148,7 +148,7 @@ double Scheduler::quiet_backoff(double now) {
   if (quiet_rounds_ == 0) return 1;
   double youngest = std::numeric_limits<double>::infinity();
   bool idle = false;
-  for (const auto& [rank, worker] : workers_) {
+  for (const WorkerState& worker : in_rank_order()) {
     if (worker.retired) continue;
     if (!worker.running) {
       idle = true;

@@ -17,7 +17,7 @@ void Scheduler::collect_speculation_candidates(double now) {
   speculation_candidates_round_ = round_;
   auto& candidates = speculation_candidates_;
   candidates.clear();
-  for (const auto& [other_rank, other] : workers_) {
+  for (const WorkerState& other : in_rank_order()) {
     if (!other.running) continue;
     const auto ref = *other.running;
     // A gang is never copied: a copy would need a second set of members, and could be queued on
@@ -26,7 +26,7 @@ void Scheduler::collect_speculation_candidates(double now) {
     const LiveAttempt* live = find_live(ref.task, ref.attempt);
     // One being checkpointed to move (in-flight migration) continues elsewhere from its state.
     if (!live || live->phase != Phase::running || live->migrating) continue;
-    candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other_rank, ref});
+    candidates.push_back({now + remaining(*live, predict(other, ref.task), now), other.info.rank, ref});
   }
   std::sort(candidates.begin(), candidates.end(), [](const SpeculationCandidate& a, const SpeculationCandidate& b) {
     return a.finish != b.finish ? a.finish > b.finish : a.rank < b.rank;
