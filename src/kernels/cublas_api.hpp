@@ -1,7 +1,7 @@
 // cuBLAS, loaded with dlopen on the first gemm on a GPU instead of linked. Linking it cost every
 // fastgpu process about 80 ms of start-up (cuBLASLt's static constructors fill hundreds of pages),
-// paid by `fastgpu inspect`, every MPI rank and the child guard even when no subtask multiplies;
-// measured in docs/PERFORMANCE.md ("Start-up"). CUDA builds only (gemm.cu).
+// paid by `fastgpu inspect`, every MPI rank and the child guard even when no subtask multiplies
+// (docs/PERFORMANCE.md, "One benchmark suite", history). CUDA builds only (gemm.cu).
 #pragma once
 
 #include <cublas_v2.h>
