@@ -177,14 +177,15 @@ class Scheduler {
     bool arrives_migrated = false;  ///< its next attempt continues a running one moved off its worker
   };
   /// A walk of a worker's queue: what it must run before it is free, besides its running attempt,
-  /// as the costs of each class (cost::CostSums, split at the class line's reach). Kept until what it holds changes or a class line's reach moves: a backlog of gangs
-  /// queues hundreds of attempts per worker, and walking every queue in every placement and
-  /// rebalance round was most of a simulation (Philly's jobs as gangs at 64 workers).
+  /// as the costs of each class (cost::CostSums, split at the class line's reach). Kept until
+  /// what it holds changes or a class line's reach moves: a backlog of gangs queues hundreds of
+  /// attempts per worker, and walking every queue in every placement and rebalance round was most
+  /// of a simulation (Philly's jobs as gangs at 64 workers).
   struct QueueWalk {
     std::uint64_t holdings_version = ~std::uint64_t{0};  ///< WorkerState::holdings_version it was made at
     std::uint64_t epoch = 0;                             ///< Scheduler::walk_epoch_ it was made at
-    std::vector<double> reach;     ///< per class id: the reach the sums were split at
-    std::vector<cost::CostSums> ahead;  ///< per class id: the queued attempts (gangs, started elsewhere or not, included)
+    std::vector<double> reach;          ///< per class id: the reach the sums were split at
+    std::vector<cost::CostSums> ahead;  ///< per class id: all queued (gangs, started elsewhere or not, too)
     /// The gangs in the queue not started when walked; for gang i, gang_ahead[i * classes + c] are
     /// the sums of class c ahead of it (classes = reach.size()).
     std::vector<comm::AttemptRef> gangs;
