@@ -99,7 +99,9 @@ std::optional<std::string> run_squeue(const std::string& job_id) {
   worker::CommandOptions options;
   options.timeout_s = 10;
   options.kill_grace_s = 1;
-  const auto result = worker::run_command({{"squeue", "-h", "-j", job_id, "-o", "%e"}, {}, ""}, options);
+  LaunchSpec squeue;
+  squeue.argv = {"squeue", "-h", "-j", job_id, "-o", "%e"};
+  const auto result = worker::run_command(squeue, options);
   if (result.status != AttemptStatus::done) return std::nullopt;
   return result.stdout_tail;
 }
