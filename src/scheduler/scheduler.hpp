@@ -258,8 +258,9 @@ class Scheduler {
   double running_until(const WorkerState& worker, double now) const;
   /// The worker's QueueWalk, walked again only when it is stale.
   const QueueWalk& queue_walk(const WorkerState& worker) const;
-  /// queue_walk()'s caches, by rank: apart from WorkerState, which loops over thousands of workers
-  /// read in full (larger, it made a simulation at 4,096 workers about 10 % slower).
+  /// queue_walk()'s caches, by rank: kept apart from WorkerState so that the passes over all
+  /// workers do not carry them (whether that is measurable was not shown: a slowdown first put on
+  /// it came from cuBLAS not being loaded, docs/PERFORMANCE.md).
   mutable std::vector<QueueWalk> walks_;
   /// Predicted seconds on `worker` of the attempts summed in `sums` (one entry per class id).
   double predicted_sum(const WorkerState& worker, std::span<const cost::CostSums> sums) const;
