@@ -222,6 +222,7 @@ void Scheduler::enqueue(std::uint32_t task) {
     std::fill(pending_cost_.begin(), pending_cost_.end(), 0.0);
   }
   if (pending_.emplace(key, task).second) {
+    ++placement_changes_;
     const auto c = static_cast<std::size_t>(state.class_id);
     if (c >= pending_count_.size()) {
       pending_count_.resize(c + 1, 0.0);
@@ -235,6 +236,7 @@ void Scheduler::enqueue(std::uint32_t task) {
 void Scheduler::unqueue(std::set<std::pair<double, std::uint32_t>>::iterator it) {
   const std::uint32_t task = it->second;
   pending_.erase(it);
+  ++placement_changes_;
   const auto c = static_cast<std::size_t>(states_[task].class_id);
   if (c < pending_count_.size()) {
     pending_count_[c] -= 1;
@@ -491,10 +493,16 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
     }
     if (calibrating(worker)) return false;  // nothing long until its speed is known
   }
+  const bool cost_policy = config_.policy == Policy::cost;
+  if (cost_policy && surely_rejects(worker, now)) return false;
   const bool only_worker = usable_workers() == 1;
+  bool avoided = false;  // a subtask it failed before was passed over: not a rejection by allows()
   auto takes = [&](std::uint32_t candidate) {
-    if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) return false;
-    if (config_.policy == Policy::cost && !allows(worker, candidate, now)) return false;
+    if (!only_worker && states_[candidate].avoid_worker == worker.info.rank) {
+      avoided = true;
+      return false;
+    }
+    if (cost_policy && !allows(worker, candidate, now)) return false;
     return fits_deadline(worker, candidate, now);
   };
   int scanned = 0;
@@ -516,7 +524,32 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
       return true;
     }
   }
+  if (cost_policy && !avoided) remember_rejection(worker, now);
   return false;
+}
+
+Scheduler::Pessimism Scheduler::pessimism_of(WorkerState& worker) {
+  // As pessimistic_with() computes them for a prediction of this worker.
+  const Prediction unit = model_.per_unit(worker.info.rank);
+  const double sigma = std::max(unit.sigma_log, model_.typical_sigma());
+  const bool speed_unknown = !model_.speed_known(worker.info.rank, kCalibrationRuns);
+  return {unit.seconds, pessimism_multiplier(worker, sigma, speed_unknown)};
+}
+
+bool Scheduler::surely_rejects(WorkerState& worker, double now) {
+  if (rejection_.round != round_ || rejection_.changes != placement_changes_) return false;
+  const Pessimism mine = pessimism_of(worker);
+  return mine.factor >= rejection_.pessimism.factor && mine.multiplier >= rejection_.pessimism.multiplier &&
+         ready_cached(worker, now) >= rejection_.ready;
+}
+
+void Scheduler::remember_rejection(WorkerState& worker, double now) {
+  // The predictions grow with factor and multiplier only while no class line goes below 0.
+  for (std::size_t c = 0; c < pending_count_.size(); ++c) {
+    const cost::CostLine line = model_.line(static_cast<int>(c));
+    if (line.intercept < 0 || line.slope < 0) return;
+  }
+  rejection_ = {round_, placement_changes_, ready_cached(worker, now), pessimism_of(worker)};
 }
 
 void Scheduler::split_static() {
@@ -557,6 +590,7 @@ void Scheduler::assign(WorkerState& worker, std::uint32_t task, std::int32_t att
   }
   state.live.push_back(live);
   worker.queue.push_back({task, attempt});
+  ++placement_changes_;
   touch(worker);
   if (worker.ready_round == round_) worker.ready += predicted;
   batches[worker.info.rank].tasks.push_back(make_launch(task, attempt));

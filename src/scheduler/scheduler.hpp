@@ -244,6 +244,28 @@ class Scheduler {
   bool take_calibration_task(WorkerState& worker, double now, std::uint32_t& task);
   /// Removes one entry of pending_ (keeping the per-class sums).
   void unqueue(std::set<std::pair<double, std::uint32_t>>::iterator it);
+  /// What pessimistic() multiplies a class line's prediction by for `worker`: its speed factor,
+  /// then its pessimism multiplier (as two factors, in that order, so comparisons stay exact).
+  struct Pessimism {
+    double factor = 0, multiplier = 0;
+  };
+  Pessimism pessimism_of(WorkerState& worker);
+  /// take_task_for(), cost: the last worker this round that was allowed none of the subtasks it
+  /// looked at (none of them left alone because it had failed them), with nothing placed or
+  /// queued since. allows() and fits_deadline() only get stricter as a worker's finish time
+  /// grows, so a worker no faster (factor and multiplier at least as large, ready no sooner)
+  /// would be allowed none of them either: it need not look. In a pool of thousands, most idle
+  /// workers are of the same unknown speed and would each weigh the same 64 subtasks in vain.
+  struct Rejection {
+    std::uint64_t round = 0, changes = 0;
+    double ready = 0;
+    Pessimism pessimism;
+  };
+  Rejection rejection_;
+  /// Bumped whenever pending_ or what a worker holds changes: a Rejection holds only while it stays.
+  std::uint64_t placement_changes_ = 0;
+  bool surely_rejects(WorkerState& worker, double now);
+  void remember_rejection(WorkerState& worker, double now);
   int target_depth(const WorkerState& worker, bool all_joined) const;
   /// Predicted seconds left of an attempt that started at live.start and should take `predicted`.
   static double remaining(const LiveAttempt& live, double predicted, double now);
