@@ -67,7 +67,7 @@ void Scheduler::place_gangs(double now, std::map<int, comm::AssignTasks>& batche
   auto wants_work = [&] {
     return std::any_of(hungry_.begin(), hungry_.end(), [&](int rank) {
       const WorkerState& worker = workers_.at(rank);
-      return worker.in_flight() < target_depth(worker, /*all_joined=*/true);
+      return worker.in_flight() < target_depth(/*all_joined=*/true);
     });
   };
   for (auto it = gangs_.begin(); it != gangs_.end();) {

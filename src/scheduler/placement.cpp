@@ -127,6 +127,7 @@ void Scheduler::refresh_keys(double now) {
       worker.parked_key = key;
     }
   };
+  note_idle_of_dirty();
   for (const int rank : dirty_) {
     auto it = workers_.find(rank);
     if (it == workers_.end()) continue;
@@ -150,6 +151,19 @@ void Scheduler::refresh_keys(double now) {
     rekey(it->second);
   }
   rekey_cursor_ = it == workers_.end() ? 0 : it->first;
+}
+
+void Scheduler::note_idle_of_dirty() {
+  // Every change of what a worker holds touches it, though some touch before they change it: read
+  // once the event's handling is over, which place() is called at.
+  for (const int rank : dirty_) {
+    const WorkerState& worker = worker_at(rank);
+    if (!worker.running && worker.queue.empty()) {
+      idle_.insert(rank);
+    } else {
+      idle_.erase(rank);
+    }
+  }
 }
 
 void Scheduler::refresh_bounds() {
@@ -312,13 +326,12 @@ double Scheduler::predicted_sum(const WorkerState& worker, std::span<const cost:
   return base == 0 ? 0.0 : model_.per_unit(worker.info.rank).seconds * base;
 }
 
-int Scheduler::target_depth(const WorkerState& worker, bool all_joined) const {
+int Scheduler::target_depth(bool all_joined) const {
   if (!all_joined) return 1;
   if (config_.policy != Policy::cost) return config_.prefetch;
   // One running, plus as many queued as it takes to cover the round trip to rank 0.
   const double typical = placed_ > 0 ? mean_predicted_s_ : config_.latency_s;
   const double queued = std::ceil(config_.latency_s / std::max(typical, 1e-6));
-  (void)worker;
   return static_cast<int>(std::clamp(1 + queued, 2.0, static_cast<double>(std::max(config_.prefetch, 2))));
 }
 
@@ -632,37 +645,64 @@ void Scheduler::place(double now) {
       for (const auto& [key, rank] : wake_) wake(rank);
     }
 
-    // The worker predicted to be free first chooses first (it gets the longest subtask).
+    // The worker predicted to be free first chooses first (it gets the longest subtask). The idle
+    // ones are all free now: they come in rank order, and are looked at only as far as the
+    // choosing gets (a few subtasks arriving at thousands of idle workers are taken by the first
+    // few). The others are sorted only as far too.
+    note_idle_of_dirty();  // gangs may have been placed on idle workers above
     order_.clear();
+    busy_.clear();
+    const int depth_now = target_depth(all_joined);
+    const auto depth_of = [&](const WorkerState& worker) {
+      // A worker being calibrated gets its short calibration subtasks at once.
+      return needs_calibration(worker) ? std::max(kCalibrationRuns, depth_now) : depth_now;
+    };
     int deepest = 0;
     // (Not those told to wait: see retry_round below.)
-    for (int rank : hungry_) {
+    for (int rank = hungry_.first_from(0, idle_, false); rank >= 0; rank = hungry_.first_from(rank + 1, idle_, false)) {
       WorkerState& worker = worker_at(rank);
       if (round_ < worker.retry_round) continue;
-      // A worker being calibrated gets its short calibration subtasks at once.
-      const int depth = needs_calibration(worker) ? std::max(kCalibrationRuns, target_depth(worker, all_joined))
-                                                  : target_depth(worker, all_joined);
-      order_.push_back({ready_cached(worker, now), rank, depth});
-      deepest = std::max(deepest, depth);
+      busy_.push_back({ready_cached(worker, now), rank, depth_of(worker)});
+      deepest = std::max(deepest, busy_.back().depth);
     }
-    // Sorted only as far as the choosing gets: a few subtasks arriving at thousands of idle
-    // workers are taken by the first few, and sorting them all would be most of a decision.
-    std::size_t sorted = 0;
-    const auto sort_through = [&](std::size_t i) {
-      while (i >= sorted) {
-        const std::size_t next = std::min(order_.size(), std::max<std::size_t>(2 * sorted, 64));
-        std::partial_sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted),
-                          order_.begin() + static_cast<std::ptrdiff_t>(next), order_.end());
+    int next_idle = hungry_.first_from(0, idle_, true);
+    if (next_idle >= 0) deepest = std::max(deepest, 1);  // made exact as they are looked at
+    std::size_t sorted = 0, next_busy = 0;
+    // Appends the next worker in choosing order to order_; false when every one is there.
+    const auto look_further = [&] {
+      while (next_idle >= 0 && round_ < worker_at(next_idle).retry_round) {
+        next_idle = hungry_.first_from(next_idle + 1, idle_, true);
+      }
+      while (next_busy >= sorted && sorted < busy_.size()) {
+        const std::size_t next = std::min(busy_.size(), std::max<std::size_t>(2 * sorted, 64));
+        std::partial_sort(busy_.begin() + static_cast<std::ptrdiff_t>(sorted),
+                          busy_.begin() + static_cast<std::ptrdiff_t>(next), busy_.end());
         sorted = next;
       }
+      std::optional<Chooser> idle;
+      if (next_idle >= 0) {
+        WorkerState& worker = worker_at(next_idle);
+        idle = Chooser{ready_cached(worker, now), next_idle, depth_of(worker)};
+      }
+      if (idle && (next_busy == busy_.size() || *idle < busy_[next_busy])) {
+        order_.push_back(*idle);
+        deepest = std::max(deepest, idle->depth);
+        next_idle = hungry_.first_from(next_idle + 1, idle_, true);
+      } else if (next_busy < busy_.size()) {
+        order_.push_back(busy_[next_busy++]);
+      } else {
+        return false;
+      }
+      return true;
     };
     // Nothing left to take (cost, greedy): the others need not choose.
     const auto all_taken = [&] { return config_.policy != Policy::static_ && pending_.empty(); };
 
     // Level by level: every hungry worker gets its next attempt before any gets a deeper queue.
+    // (order_ is complete after the first level unless everything was taken in it.)
     for (int level = 1; level <= deepest && !all_taken(); ++level) {
-      for (std::size_t i = 0; i < order_.size() && !all_taken(); ++i) {
-        sort_through(i);
+      for (std::size_t i = 0; !all_taken(); ++i) {
+        if (i == order_.size() && !look_further()) break;
         WorkerState& worker = worker_at(order_[i].rank);
         std::uint32_t task = 0;
         bool calibration = false;
@@ -687,6 +727,8 @@ void Scheduler::place(double now) {
         }
       }
     }
+    // The busy ones not looked at may have to be parked; idle ones not looked at stay hungry.
+    order_.insert(order_.end(), busy_.begin() + static_cast<std::ptrdiff_t>(next_busy), busy_.end());
     for (const Chooser& chooser : order_) {
       const int rank = chooser.rank;
       WorkerState& worker = worker_at(rank);

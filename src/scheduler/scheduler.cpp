@@ -70,6 +70,7 @@ void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
   it->second.ready_key = now;
   it->second.bucket = other_bucket(it->second);
   by_ready_[it->second.bucket].emplace(now, worker.rank);
+  idle_.insert(worker.rank);
   const double factor = std::max(model_.factor(worker.rank), 1e-9);
   speed_bound_ += 1 / factor;
   wake(worker.rank);

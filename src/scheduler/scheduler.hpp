@@ -266,7 +266,8 @@ class Scheduler {
   std::uint64_t placement_changes_ = 0;
   bool surely_rejects(WorkerState& worker, double now);
   void remember_rejection(WorkerState& worker, double now);
-  int target_depth(const WorkerState& worker, bool all_joined) const;
+  /// How many attempts a worker keeps in flight (the same for every worker).
+  int target_depth(bool all_joined) const;
   /// Predicted seconds left of an attempt that started at live.start and should take `predicted`.
   static double remaining(const LiveAttempt& live, double predicted, double now);
   void split_static();
@@ -387,6 +388,11 @@ class Scheduler {
   double arrivals_ = 0;  ///< greedy: a counter that orders the queue
   std::map<int, WorkerState> workers_;
   support::RankSet hungry_;  ///< workers that may take more work
+  /// Workers that hold nothing (none running, none queued), as of their last touch() seen by
+  /// place(): their ready time is now, so place() need not look at each one to order them.
+  support::RankSet idle_;
+  /// Brings idle_ up to date for the workers touched since (dirty_).
+  void note_idle_of_dirty();
   /// (retry round, rank): hungry workers that found nothing they may take, out of hungry_ until
   /// that round (or until wake()); a big pool only.
   std::set<std::pair<std::uint64_t, int>> benched_;
@@ -475,7 +481,8 @@ class Scheduler {
     int depth;
     bool operator<(const Chooser& other) const { return std::tie(ready, rank) < std::tie(other.ready, other.rank); }
   };
-  std::vector<Chooser> order_;
+  std::vector<Chooser> order_;  ///< place(): the hungry workers looked at so far, in choosing order
+  std::vector<Chooser> busy_;   ///< place(): the hungry workers that hold something, sorted as far as needed
   std::vector<std::pair<double, int>> wake_;
   std::vector<int> idle_benched_;  ///< speculate(): the idle workers on the bench, by rank
   std::vector<std::pair<double, WorkerState*>> idle_by_speed_;  ///< migrate_running(), per-unit time

@@ -4,6 +4,7 @@
 // walk (a pointer chase per rank) was the largest single cost of a simulation.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -69,6 +70,23 @@ class RankSet {
   bool empty() const { return size_ == 0; }
   iterator begin() const { return iterator(this, next_from(0)); }
   iterator end() const { return iterator(this, end_position()); }
+
+  /// The first member >= `from` that is also a member of `other` (`in_other`) or is not (else);
+  /// -1 when there is none. Walks both a word at a time.
+  int first_from(int from, const RankSet& other, bool in_other) const {
+    auto w = static_cast<std::size_t>(std::max(from, 0)) / 64;
+    if (w >= words_.size()) return -1;
+    const auto masked = [&](std::size_t i) {
+      const std::uint64_t theirs = i < other.words_.size() ? other.words_[i] : 0;
+      return words_[i] & (in_other ? theirs : ~theirs);
+    };
+    std::uint64_t bits = masked(w) & (~std::uint64_t{0} << (static_cast<std::size_t>(std::max(from, 0)) % 64));
+    while (bits == 0) {
+      if (++w == words_.size()) return -1;
+      bits = masked(w);
+    }
+    return static_cast<int>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+  }
 
  private:
   std::size_t end_position() const { return words_.size() * 64; }
