@@ -32,6 +32,7 @@
 #include "io/input_dataset.hpp"
 #include "job/plugin_loader.hpp"
 #include "worker/child_guard.hpp"
+#include "worker/kernel_attempt.hpp"
 #include "worker/synthetic_kernels.hpp"
 #include "worker/worker_loop.hpp"
 
@@ -194,6 +195,8 @@ int run_scheduler(comm::Transport& transport, PreparedJob& prepared, io::Results
   config.speculation = options.speculation == "on" || (options.speculation == "auto" && !prepared.job.task.kernel.empty());
   // Two copies of a subtask could both end done and both add into a reduction.
   if (!prepared.job.reductions.empty()) config.speculation = false;
+  const auto kernel = worker::make_compute_kernel(prepared.job.task.kernel);  // none: a synthetic one
+  config.running_migration = kernel && kernel->checkpointable();
   std::optional<ResumeSink> resume_sink;
   if (resume) resume_sink.emplace(writer, resume->workers);
   ResultsSink& sink = resume_sink ? static_cast<ResultsSink&>(*resume_sink) : writer;

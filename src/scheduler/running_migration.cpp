@@ -12,7 +12,10 @@
 namespace fastgpu::scheduler {
 
 void Scheduler::migrate_running(double now) {
-  if (config_.policy != Policy::cost || job_.task.kernel.empty() || !pending_.empty() || !gangs_.empty()) return;
+  if (config_.policy != Policy::cost || job_.task.kernel.empty() || !config_.running_migration || !pending_.empty() ||
+      !gangs_.empty()) {
+    return;
+  }
   // An idle worker of unknown speed may take it too: pessimistic() widens its prediction.
   // A prediction is the worker's per-unit figure times the subtask's line, so the idle workers'
   // order by that figure holds for every subtask: each source weighs only the best idle worker

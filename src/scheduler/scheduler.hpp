@@ -54,6 +54,10 @@ struct SchedulerConfig {
   bool speculation = true;
   /// Round trip scheduler <-> worker the queues must cover, seconds.
   double latency_s = 0.02;
+  /// Whether the job's kernel can checkpoint, so that a running attempt may move (in-flight
+  /// migration). Any other attempt ignores the request, and one asked to move gets no speculative
+  /// copy: asking would only take its rescue away.
+  bool running_migration = true;
 };
 
 struct StatusCounts {

@@ -152,6 +152,8 @@ class Engine final : public comm::MessageSink {
     if (config_.fail_rate < 0 || config_.fail_rate >= 1) throw UsageError("--fail-rate must be in [0, 1)");
     scheduler::SchedulerConfig sc = config_.scheduler;
     sc.expected_workers = config_.workers;
+    // Virtual workers run no kernel: they would ignore a request to checkpoint (MigrateAttempt).
+    sc.running_migration = false;
     const bool any_arrival = std::any_of(arrival_.begin(), arrival_.end(), [](double a) { return a > 0; });
     // static splits everything at start (a job array); its workers wait for a subtask's arrival.
     gate_at_workers_ = any_arrival && sc.policy == scheduler::Policy::static_;

@@ -171,6 +171,36 @@ TEST_F(RunningMigrationTest, AKernelThatCannotCheckpointFinishesWhereItIs) {
   EXPECT_EQ(events_of(results, "migrate_running"), 0u);
 }
 
+TEST_F(RunningMigrationTest, AKernelThatCannotCheckpointIsNotAskedToAndMayGetACopyInstead) {
+  // The same run with speculation on. Where the kernel can checkpoint it is asked to move, and
+  // that is its rescue; where it cannot, asking would only keep it from getting a copy.
+  for (const bool checkpoints : {true, false}) {
+    SCOPED_TRACE(checkpoints ? "checkpointable" : "not checkpointable");
+    testing::RecordingSink sent;
+    testing::MemoryResults recorded;
+    SchedulerConfig config = cost_policy();
+    config.speculation = true;
+    config.running_migration = checkpoints;
+    Scheduler run(kernel_job(), with_costs({10, 10}), config, sent, recorded, &history);
+    run.on_worker_joined(worker(1), 0);
+    run.on_worker_joined(worker(2), 0);
+    const comm::TaskLaunch fast = sent.launches_to(1).at(0), slow = sent.launches_to(2).at(0);
+    run.on_report(1, comm::WorkerReport{{{fast.task, fast.attempt, 0.0}}, {}}, 0.0);
+    run.on_report(2, comm::WorkerReport{{{slow.task, slow.attempt, 0.0}}, {}}, 0.0);
+    comm::WorkerReport done;
+    done.finished.push_back(fixtures::result(fast, AttemptStatus::done, 0, 10));
+    run.on_report(1, done, 10.0);
+    for (double now = 10.5; now < 40; now += 1) run.on_tick(now);  // the slow one overruns: 16 s predicted
+
+    const auto later = sent.launches_to(1);  // after the first (taken above)
+    const bool copied = later.size() == 1 && later[0].task == slow.task;
+    EXPECT_EQ(sent_of_type<comm::MigrateAttempt>(sent, 2).size(), checkpoints ? 1u : 0u);
+    EXPECT_EQ(events_of(recorded, "checkpoint_request"), checkpoints ? 1u : 0u);
+    EXPECT_EQ(copied, !checkpoints) << "a copy on the idle fast worker only where it cannot move";
+    EXPECT_EQ(events_of(recorded, "speculate"), checkpoints ? 0u : 1u);
+  }
+}
+
 TEST_F(RunningMigrationTest, NothingMovesWhileWorkIsStillPending) {
   Scheduler busy(kernel_job(), with_costs({10, 10, 10, 10, 10, 10}), cost_policy(), out, results, &history);
   busy.on_worker_joined(worker(1), 0);
