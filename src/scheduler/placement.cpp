@@ -127,7 +127,7 @@ void Scheduler::refresh_keys(double now) {
       worker.parked_key = key;
     }
   };
-  note_idle_of_dirty();
+  note_holdings_of_dirty();
   for (const int rank : dirty_) {
     auto it = workers_.find(rank);
     if (it == workers_.end()) continue;
@@ -153,7 +153,7 @@ void Scheduler::refresh_keys(double now) {
   rekey_cursor_ = it == workers_.end() ? 0 : it->first;
 }
 
-void Scheduler::note_idle_of_dirty() {
+void Scheduler::note_holdings_of_dirty() {
   // Every change of what a worker holds touches it, though some touch before they change it: read
   // once the event's handling is over, which place() is called at.
   for (const int rank : dirty_) {
@@ -162,6 +162,11 @@ void Scheduler::note_idle_of_dirty() {
       idle_.insert(rank);
     } else {
       idle_.erase(rank);
+    }
+    if (worker.queue.empty()) {
+      queued_.erase(rank);
+    } else {
+      queued_.insert(rank);
     }
   }
 }
@@ -649,7 +654,7 @@ void Scheduler::place(double now) {
     // ones are all free now: they come in rank order, and are looked at only as far as the
     // choosing gets (a few subtasks arriving at thousands of idle workers are taken by the first
     // few). The others are sorted only as far too.
-    note_idle_of_dirty();  // gangs may have been placed on idle workers above
+    note_holdings_of_dirty();  // gangs may have been placed on idle workers above
     order_.clear();
     busy_.clear();
     const int depth_now = target_depth(all_joined);

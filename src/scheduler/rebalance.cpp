@@ -20,9 +20,12 @@ Scheduler::LiveAttempt* Scheduler::movable(const comm::AttemptRef& ref, double n
 }
 
 bool Scheduler::any_movable(double now) {
-  return std::any_of(by_rank_.begin(), by_rank_.end(), [&](const WorkerState* worker) {
-    return worker && std::any_of(worker->queue.begin(), worker->queue.end(),
-                                 [&](const comm::AttemptRef& ref) { return movable(ref, now) != nullptr; });
+  // Asked every round: through the workers with a queue only (most have none in a big pool).
+  note_holdings_of_dirty();
+  return std::any_of(queued_.begin(), queued_.end(), [&](int rank) {
+    const WorkerState& worker = worker_at(rank);
+    return std::any_of(worker.queue.begin(), worker.queue.end(),
+                       [&](const comm::AttemptRef& ref) { return movable(ref, now) != nullptr; });
   });
 }
 

@@ -395,8 +395,10 @@ class Scheduler {
   /// Workers that hold nothing (none running, none queued), as of their last touch() seen by
   /// place(): their ready time is now, so place() need not look at each one to order them.
   support::RankSet idle_;
-  /// Brings idle_ up to date for the workers touched since (dirty_).
-  void note_idle_of_dirty();
+  /// Workers with attempts queued behind their running one (the only ones with any to move).
+  support::RankSet queued_;
+  /// Brings idle_ and queued_ up to date for the workers touched since (dirty_).
+  void note_holdings_of_dirty();
   /// (retry round, rank): hungry workers that found nothing they may take, out of hungry_ until
   /// that round (or until wake()); a big pool only.
   std::set<std::pair<std::uint64_t, int>> benched_;
