@@ -9,32 +9,46 @@
 #include <vector>
 
 #include "scheduler/scheduler.hpp"
+#include "support/sort_chunks.hpp"
 
 namespace fastgpu::scheduler {
 
 std::vector<int> Scheduler::pick_gang(int k, double now) {
-  std::vector<std::pair<double, int>> by_ready;  // (predicted ready, rank), earliest first
-  by_ready.reserve(workers_.size());
-  for (auto& [rank, worker] : workers_) {
-    if (!worker.retired) by_ready.emplace_back(ready_cached(worker, now), rank);
+  auto& by_ready = gang_by_ready_;  // (predicted ready, rank), earliest first as far as sorted
+  by_ready.clear();
+  for (WorkerState& worker : in_rank_order()) {
+    if (!worker.retired) by_ready.emplace_back(ready_cached(worker, now), worker.info.rank);
   }
-  std::sort(by_ready.begin(), by_ready.end());
+  // Sorted only as far as the search gets: the first host to fill is usually found among the
+  // first few dozen workers, and sorting thousands for every gang was most of its cost.
+  std::size_t sorted = 0;
+  const auto sort_through = [&](std::size_t i) {
+    while (i >= sorted) sorted = support::sort_next_chunk(by_ready, sorted);
+  };
 
   // Members on one host talk over NVLink/PCIe, not the network: the host whose k earliest workers
   // are all ready soonest, if any host has k.
-  std::map<std::string, std::vector<int>> by_host;
+  gang_groups_.resize(host_ids_.size());
+  for (auto& group : gang_groups_) group.clear();
   std::vector<int> members;
-  for (const auto& entry : by_ready) {
-    const int rank = entry.second;
-    auto& group = by_host[workers_.at(rank).info.host];
-    if (static_cast<int>(group.size()) == k) continue;
+  const bool a_host_may_fill = k <= largest_host_;
+  for (std::size_t i = 0; a_host_may_fill && i < by_ready.size(); ++i) {
+    sort_through(i);
+    const int rank = by_ready[i].second;
+    auto& group = gang_groups_[static_cast<std::size_t>(worker_at(rank).host)];
     group.push_back(rank);
     // by_ready is ascending: the k-th joining a group is when all k are ready, and the first
     // group to fill is the best one.
-    if (static_cast<int>(group.size()) == k && members.empty()) members = group;
+    if (static_cast<int>(group.size()) == k) {
+      members = group;
+      break;
+    }
   }
   if (members.empty()) {
-    for (int i = 0; i < k; ++i) members.push_back(by_ready[static_cast<std::size_t>(i)].second);
+    for (int i = 0; i < k; ++i) {
+      sort_through(static_cast<std::size_t>(i));
+      members.push_back(by_ready[static_cast<std::size_t>(i)].second);
+    }
   }
   std::sort(members.begin(), members.end());  // member order: by rank, the lowest leads
   return members;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "scheduler/scheduler.hpp"
+#include "support/sort_chunks.hpp"
 
 namespace fastgpu::scheduler {
 namespace {
@@ -678,12 +679,7 @@ void Scheduler::place(double now) {
       while (next_idle >= 0 && round_ < worker_at(next_idle).retry_round) {
         next_idle = hungry_.first_from(next_idle + 1, idle_, true);
       }
-      while (next_busy >= sorted && sorted < busy_.size()) {
-        const std::size_t next = std::min(busy_.size(), std::max<std::size_t>(2 * sorted, 64));
-        std::partial_sort(busy_.begin() + static_cast<std::ptrdiff_t>(sorted),
-                          busy_.begin() + static_cast<std::ptrdiff_t>(next), busy_.end());
-        sorted = next;
-      }
+      while (next_busy >= sorted && sorted < busy_.size()) sorted = support::sort_next_chunk(busy_, sorted);
       std::optional<Chooser> idle;
       if (next_idle >= 0) {
         WorkerState& worker = worker_at(next_idle);

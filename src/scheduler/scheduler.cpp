@@ -67,6 +67,9 @@ void Scheduler::on_worker_joined(const WorkerRecord& worker, double now) {
   sink_.add_event({now, "worker_joined", -1, -1, worker.rank, worker.host + " " + worker.device});
   if (by_rank_.size() <= static_cast<std::size_t>(worker.rank)) by_rank_.resize(static_cast<std::size_t>(worker.rank) + 1);
   by_rank_[static_cast<std::size_t>(worker.rank)] = &it->second;
+  it->second.host = host_ids_.try_emplace(worker.host, static_cast<int>(host_ids_.size())).first->second;
+  host_workers_.resize(host_ids_.size());
+  largest_host_ = std::max(largest_host_, ++host_workers_[static_cast<std::size_t>(it->second.host)]);
   it->second.ready_key = now;
   it->second.bucket = other_bucket(it->second);
   by_ready_[it->second.bucket].emplace(now, worker.rank);

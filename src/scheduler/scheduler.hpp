@@ -199,6 +199,7 @@ class Scheduler {
     WorkerRecord info;
     std::deque<comm::AttemptRef> queue;  ///< placed, not yet started, in the worker's order
     std::optional<comm::AttemptRef> running;
+    int host = 0;  ///< info.host's number in host_ids_ (gangs group members by host)
     int calibrations = 0;  ///< calibration attempts placed on it
     int calibrating = 0;   ///< of them, not finished yet
     double ready = 0;      ///< ready_time() as of placement round ready_round
@@ -323,6 +324,13 @@ class Scheduler {
   void place_gangs(double now, std::map<int, comm::AssignTasks>& batches);
   /// The k workers for a gang: k on one host when a host has k, those predicted ready first.
   std::vector<int> pick_gang(int k, double now);
+  /// Hosts by name, numbered as their first worker joins (WorkerState::host).
+  std::map<std::string, int> host_ids_;
+  std::vector<int> host_workers_;  ///< workers that joined, by host number
+  int largest_host_ = 0;           ///< the most workers any host has: no gang of more fits on one
+  // pick_gang()'s, reused: (predicted ready, rank), and each host's members so far.
+  std::vector<std::pair<double, int>> gang_by_ready_;
+  std::vector<std::vector<int>> gang_groups_;
   /// A gang subtask that needs more GPUs than the run will have: failed for good.
   void fail_too_big(std::uint32_t task, double now);
   /// Fails `task` for good with `error` without an attempt (nothing can run it); no-op if settled.
