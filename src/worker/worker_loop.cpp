@@ -19,6 +19,9 @@ namespace {
 // While a subtask runs the worker wakes at least this often to read the scheduler's messages.
 constexpr std::chrono::milliseconds kPollWhileRunning(50);
 constexpr std::chrono::milliseconds kWaitWhileIdle(1000);
+// Results of attempts that ended at once go to rank 0 in batches of up to this many, each held at
+// most WorkerConfig::report_hold_s (a report also goes before the worker runs or waits on anything).
+constexpr std::size_t kReportBatch = 16;
 // Telemetry samples go to rank 0 in batches, one message at most this often.
 constexpr std::chrono::milliseconds kTelemetryBatch(1000);
 // A moved subtask's state is posted before rank 0 even hears it moved, so it is normally there when
@@ -60,13 +63,23 @@ class Worker {
         return false;
       }
       start_next_if_idle();
-      send_report();
       send_telemetry(false);
       std::erase_if(posted_states_, [](const auto& posted) { return posted->done(); });
       if (current_) {
-        if (current_->attempt->poll(kPollWhileRunning)) finish_current();
+        // Attempts over as soon as they start (noop kernels, ones that could not start) are
+        // reported together: one message for a batch, not one per subtask, which rank 0 and the
+        // transport would each pay for. Before running or waiting on any other, the worker says
+        // what it has (a compute kernel runs inside poll()).
+        if (current_->attempt->finished()) {
+          finish_current();
+          if (report_due()) send_report();
+        } else {
+          send_report();
+          if (current_->attempt->poll(kPollWhileRunning)) finish_current();
+        }
         drain_messages(std::chrono::milliseconds(0));
       } else {
+        send_report();
         drain_messages(kWaitWhileIdle);
       }
     }
@@ -142,7 +155,7 @@ class Worker {
     } else {
       attempt = start_attempt(launch.launch, options, config_.kernels);
     }
-    report_.started.push_back({launch.task, launch.attempt, start});
+    report().started.push_back({launch.task, launch.attempt, start});
     current_.emplace(Current{std::move(launch), start, std::move(attempt)});
   }
 
@@ -163,7 +176,7 @@ class Worker {
     out.arrays = result.arrays;
     out.checkpoint = result.checkpoint;
     if (out.status == AttemptStatus::cancelled && !out.checkpoint.empty()) post_moved_state(out);
-    report_.finished.push_back(std::move(out));
+    report().finished.push_back(std::move(out));
     const bool device_lost = result.device_lost;
     const std::string reason = result.error;
     current_.reset();
@@ -221,6 +234,20 @@ class Worker {
       returned.push_back({launch.task, launch.attempt});
       return true;
     });
+  }
+
+  // The report being gathered; when it was empty, the time it opened (report_due()).
+  comm::WorkerReport& report() {
+    if (report_.started.empty() && report_.finished.empty()) report_opened_ = std::chrono::steady_clock::now();
+    return report_;
+  }
+
+  // Whether the results held back should go now: enough of them, the oldest held long enough, or
+  // the local queue about to run dry before rank 0 could refill it.
+  bool report_due() const {
+    const std::size_t held = report_.finished.size();
+    return held >= kReportBatch || queue_.size() < held ||
+           std::chrono::steady_clock::now() - report_opened_ >= std::chrono::duration<double>(config_.report_hold_s);
   }
 
   void send_report() {
@@ -400,7 +427,7 @@ class Worker {
       result.start = result.end = seconds_since(config_.job_start_unix);
       result.status = AttemptStatus::cancelled;
       result.error = "cancelled before it started";
-      report_.finished.push_back(std::move(result));
+      report().finished.push_back(std::move(result));
     }
   }
 
@@ -409,6 +436,7 @@ class Worker {
   std::deque<comm::TaskLaunch> queue_;
   std::optional<Current> current_;
   comm::WorkerReport report_;
+  std::chrono::steady_clock::time_point report_opened_;
   std::optional<TelemetrySampler> telemetry_;
   std::shared_ptr<fastgpu::Device> device_;
   std::optional<WorkerReductions> reductions_;

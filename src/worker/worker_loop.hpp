@@ -46,6 +46,9 @@ struct WorkerConfig {
   /// and broadcasts it over `collectives` into every worker's device memory.
   std::vector<InputSpec> inputs;
   std::function<std::vector<double>(const InputSpec&)> read_input;
+  /// Results of attempts over as soon as they start (noop kernels) are held back and sent in
+  /// batches of up to 16, each held at most this long, seconds.
+  double report_hold_s = 0.0005;
 };
 
 /// Runs until the scheduler sends Shutdown; returns true after sending WorkerBye, false when it
