@@ -385,9 +385,13 @@ double Scheduler::pessimistic_per_unit(WorkerState& worker) {
 }
 
 double Scheduler::pessimistic_with(WorkerState& worker, const Prediction& mine, bool speed_as_known) {
-  const double sigma = std::max(mine.sigma_log, model_.typical_sigma());
+  return mine.seconds * multiplier_for(worker, mine.sigma_log, speed_as_known);
+}
+
+double Scheduler::multiplier_for(WorkerState& worker, double sigma_log, bool speed_as_known) {
+  const double sigma = std::max(sigma_log, model_.typical_sigma());
   const bool speed_unknown = !speed_as_known && !model_.speed_known(worker.info.rank, kCalibrationRuns);
-  return mine.seconds * pessimism_multiplier(worker, sigma, speed_unknown);
+  return pessimism_multiplier(worker, sigma, speed_unknown);
 }
 
 bool Scheduler::allows(WorkerState& worker, std::uint32_t task, double now) {
@@ -548,11 +552,9 @@ bool Scheduler::take_task_for(WorkerState& worker, double now, std::uint32_t& ta
 }
 
 Scheduler::Pessimism Scheduler::pessimism_of(WorkerState& worker) {
-  // As pessimistic_with() computes them for a prediction of this worker.
+  // A prediction of this worker has per_unit's factor and sigma (CostModel::predict).
   const Prediction unit = model_.per_unit(worker.info.rank);
-  const double sigma = std::max(unit.sigma_log, model_.typical_sigma());
-  const bool speed_unknown = !model_.speed_known(worker.info.rank, kCalibrationRuns);
-  return {unit.seconds, pessimism_multiplier(worker, sigma, speed_unknown)};
+  return {unit.seconds, multiplier_for(worker, unit.sigma_log, /*speed_as_known=*/false)};
 }
 
 bool Scheduler::surely_rejects(WorkerState& worker, double now) {

@@ -236,6 +236,8 @@ class Scheduler {
   /// pessimistic() of a subtask whose class line gives 1 s: orders the workers for any subtask.
   double pessimistic_per_unit(WorkerState& worker);
   double pessimistic_with(WorkerState& worker, const Prediction& mine, bool speed_as_known);
+  /// What pessimistic_with() multiplies a prediction of sigma `sigma_log` by on `worker`.
+  double multiplier_for(WorkerState& worker, double sigma_log, bool speed_as_known);
   /// cost: when every worker would be done if all the work held and pending were spread over
   /// them in proportion to their speeds (cached for one placement round).
   double projected_end(double now);

@@ -74,30 +74,28 @@ class RankSet {
   /// The first member >= `from` that is also a member of `other` (`in_other`) or is not (else);
   /// -1 when there is none. Walks both a word at a time.
   int first_from(int from, const RankSet& other, bool in_other) const {
-    auto w = static_cast<std::size_t>(std::max(from, 0)) / 64;
-    if (w >= words_.size()) return -1;
-    const auto masked = [&](std::size_t i) {
+    const std::size_t at = next_set(static_cast<std::size_t>(std::max(from, 0)), [&](std::size_t i) {
       const std::uint64_t theirs = i < other.words_.size() ? other.words_[i] : 0;
       return words_[i] & (in_other ? theirs : ~theirs);
-    };
-    std::uint64_t bits = masked(w) & (~std::uint64_t{0} << (static_cast<std::size_t>(std::max(from, 0)) % 64));
-    while (bits == 0) {
-      if (++w == words_.size()) return -1;
-      bits = masked(w);
-    }
-    return static_cast<int>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
+    });
+    return at == end_position() ? -1 : static_cast<int>(at);
   }
 
  private:
   std::size_t end_position() const { return words_.size() * 64; }
   /// The first member >= `from`, or end_position().
   std::size_t next_from(std::size_t from) const {
+    return next_set(from, [&](std::size_t i) { return words_[i]; });
+  }
+  /// The first position >= `from` whose bit is set in word_at(word index), or end_position().
+  template <class WordAt>
+  std::size_t next_set(std::size_t from, WordAt word_at) const {
     std::size_t w = from / 64;
     if (w >= words_.size()) return end_position();
-    std::uint64_t bits = words_[w] & (~std::uint64_t{0} << (from % 64));
+    std::uint64_t bits = word_at(w) & (~std::uint64_t{0} << (from % 64));
     while (bits == 0) {
       if (++w == words_.size()) return end_position();
-      bits = words_[w];
+      bits = word_at(w);
     }
     return w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
   }
